@@ -1,0 +1,32 @@
+#!/bin/bash
+# Install the Debian packages a make target needs, quietly when they are there already.
+# Usage: buildsys/install-deps.sh GROUP...   (groups: kernel vm tools)
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+declare -A group=(
+	[kernel]="linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev cpio ccache kmod rsync git sparse"
+	[vm]="qemu-system-x86 busybox-static bash coreutils util-linux procps fio nvme-cli python3 pciutils"
+	[tools]="build-essential liburing-dev libaio-dev"
+)
+
+want=()
+for g in "$@"; do
+	[[ -n ${group[$g]:-} ]] || { echo "install-deps: unknown group '$g' (known: ${!group[*]})" >&2; exit 2; }
+	for p in ${group[$g]}; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || want+=("$p")
+	done
+done
+((${#want[@]})) || exit 0
+
+echo "install-deps: installing ${want[*]}"
+sudo=""
+((EUID == 0)) || sudo="sudo env DEBIAN_FRONTEND=noninteractive"
+if ! $sudo apt-get install -y -qq "${want[@]}" >/dev/null 2>&1; then
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq "${want[@]}" >/dev/null || {
+		echo "install-deps: apt-get could not install: ${want[*]}" >&2
+		echo "install-deps: check /etc/apt/sources.list (Debian 12 'bookworm' main) and run 'apt-get update'" >&2
+		exit 1
+	}
+fi

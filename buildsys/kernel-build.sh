@@ -1,0 +1,52 @@
+#!/bin/bash
+# Configure and build bzImage of one kernel flavour: debug (tests) or bench (benchmarks).
+# Objects go to build/obj-FLAVOUR, so both flavours build incrementally side by side.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+flavour=${1:-debug}
+[[ -f $top/configs/$flavour.config ]] || die "no configs/$flavour.config (flavours: debug, bench)"
+obj=$build/obj-$flavour
+frags=("$top/configs/base.config" "$top/configs/$flavour.config")
+mkdir -p "$obj"
+
+kmake=(make -C "$tree" O="$obj" ARCH=x86_64 -j"$(nproc)")
+command -v ccache >/dev/null && kmake+=(CC="ccache gcc" HOSTCC="ccache gcc")
+
+# Reconfigure when a fragment is newer than the .config made from it.
+if [[ ! -f $obj/.config ]] || [[ -n $(find "${frags[@]}" -newer "$obj/.config") ]]; then
+	say "configuring $flavour kernel from ${frags[*]#$top/}"
+	(cd "$tree" && ARCH=x86_64 scripts/kconfig/merge_config.sh -n -O "$obj" "${frags[@]}") \
+		>"$obj/config.log" 2>&1 || { cat "$obj/config.log" >&2; die "configuration failed"; }
+	# merge_config.sh only warns when Kconfig overrides a request; a silent mismatch here
+	# would give a kernel that lacks what the tests rely on.
+	bad=0
+	while IFS='=' read -r sym val; do
+		if [[ $val == n ]]; then
+			grep -q "^$sym=" "$obj/.config" && { echo "  $sym is set, wanted n" >&2; bad=1; }
+		else
+			grep -qxF "$sym=$val" "$obj/.config" ||
+				{ echo "  $sym: wanted $val, got '$(grep "^$sym=" "$obj/.config" | cut -d= -f2)'" >&2; bad=1; }
+		fi
+	done < <(cat "${frags[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=')
+	((bad == 0)) || { mv "$obj/.config" "$obj/.config.rejected"; die "Kconfig did not accept configs/ as written (dependencies missing?)"; }
+fi
+
+say "building $flavour kernel in ${obj#$top/} (log: ${obj#$top/}/build.log)"
+start=$SECONDS
+set +e
+"${kmake[@]}" bzImage >"$obj/build.log" 2>&1 &
+pid=$!
+while kill -0 $pid 2>/dev/null; do
+	sleep 20
+	kill -0 $pid 2>/dev/null &&
+		echo "    ... $((SECONDS - start)) s, $(grep -c '^  CC' "$obj/build.log") files compiled"
+done
+wait $pid
+rc=$?
+set -e
+if ((rc != 0)); then
+	grep -E -B2 -A6 'error:|Error [0-9]' "$obj/build.log" | head -60 >&2
+	die "kernel build failed (full log: $obj/build.log)"
+fi
+say "built ${obj#$top/}/arch/x86/boot/bzImage in $((SECONDS - start)) s"

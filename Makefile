@@ -1,0 +1,63 @@
+# cmb-p2p: userspace P2PDMA through the NVMe CMB on Linux 6.1.
+#
+#   make demo     build the kernel and tools, boot the test bed, show the CMB published as p2pmem
+#   make check    build, then run the runner self-tests and the tests in the test bed
+# See README.md for everything else.
+
+SHELL := /bin/bash
+BUILD ?= build
+kernel_debug := $(BUILD)/obj-debug/arch/x86/boot/bzImage
+kernel_bench := $(BUILD)/obj-bench/arch/x86/boot/bzImage
+
+.PHONY: all deps kernel-tree kernel kernel-bench tools demo check check-runner test vm \
+	export-patches check-exported clean distclean
+
+all: kernel tools
+
+deps:
+	@buildsys/install-deps.sh kernel vm tools
+
+kernel-tree: deps
+	@buildsys/kernel-tree.sh
+
+kernel: kernel-tree
+	@buildsys/kernel-build.sh debug
+
+kernel-bench: kernel-tree
+	@buildsys/kernel-build.sh bench
+
+tools: deps
+	@$(MAKE) -s -C tools
+
+demo: kernel tools
+	@testbed/vm-run -t 600 -- tools/bin/p2pmem-info
+
+# The README's test command: the runner must be able to fail before its passes mean anything.
+check: kernel tools
+	@tests/check-runner
+	@tests/run $(TESTS)
+
+check-runner: kernel
+	@tests/check-runner
+
+# Only the tests: make test TESTS=nvme/001
+test: kernel tools
+	@tests/run $(TESTS)
+
+# Any command in the test bed: make vm CMD='nvme list'
+vm: kernel tools
+	@testbed/vm-run -- $(or $(CMD),bash)
+
+export-patches:
+	@buildsys/kernel-export.sh
+
+check-exported:
+	@buildsys/kernel-export.sh --check
+
+clean:
+	rm -rf $(BUILD)/obj-debug $(BUILD)/obj-bench $(BUILD)/tests
+	@$(MAKE) -s -C tools clean
+
+distclean:
+	rm -rf $(BUILD)
+	@$(MAKE) -s -C tools clean

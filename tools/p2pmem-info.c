@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmem-info: list the PCI p2pmem providers of this machine (sysfs p2pmem/size, available,
+ * published) and, for NVMe controllers, decode their CMB registers (CAP.CMBS, CMBLOC, CMBSZ)
+ * as read from BAR0, the way nvme-cli's show-regs does.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PCI_DEVICES "/sys/bus/pci/devices"
+#define NVME_REG_CAP 0x00
+#define NVME_REG_CMBLOC 0x38
+#define NVME_REG_CMBSZ 0x3c
+#define NVME_PCI_CLASS 0x010802
+
+/* dir/name into path[PATH_MAX]; false when it does not fit. */
+static int join(char *path, const char *dir, const char *name)
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s", dir, name);
+
+	return n > 0 && n < PATH_MAX;
+}
+
+static int read_u64(const char *dir, const char *name, unsigned long long *val)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int ok;
+
+	if (!join(path, dir, name))
+		return -ENAMETOOLONG;
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%llx", val) == 1;
+	if (ok && strcmp(name, "class"))
+		ok = !fseek(f, 0, SEEK_SET) && fscanf(f, "%llu", val) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+/* The NVMe controller name (nvme0) of a PCI device, or NULL. */
+static const char *nvme_ctrl_name(const char *pcidir, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	const char *found = NULL;
+
+	if (!join(path, pcidir, "nvme"))
+		return NULL;
+	d = opendir(path);
+	if (!d)
+		return NULL;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "nvme", 4) && strlen(de->d_name) < len) {
+			found = strcpy(buf, de->d_name);
+			break;
+		}
+	closedir(d);
+	return found;
+}
+
+static const char *size_str(unsigned long long bytes, char *buf, size_t len)
+{
+	if (bytes && !(bytes % (1ULL << 20)))
+		snprintf(buf, len, "%llu MiB", bytes >> 20);
+	else if (bytes && !(bytes % 1024))
+		snprintf(buf, len, "%llu KiB", bytes >> 10);
+	else
+		snprintf(buf, len, "%llu B", bytes);
+	return buf;
+}
+
+static void print_nvme_cmb(const char *pcidir)
+{
+	static const char *const szu_name[] = { "4 KiB", "64 KiB", "1 MiB", "16 MiB",
+						"256 MiB", "4 GiB", "64 GiB" };
+	unsigned long long cmb_bytes;
+	char path[PATH_MAX], buf[32];
+	uint32_t cmbloc, cmbsz, szu;
+	volatile uint32_t *regs;
+	uint64_t cap;
+	int fd;
+
+	if (!join(path, pcidir, "resource0"))
+		return;
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		fprintf(stderr, "p2pmem-info: %s: %s (reading NVMe registers needs root)\n",
+			path, strerror(errno));
+		return;
+	}
+	regs = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (regs == MAP_FAILED) {
+		fprintf(stderr, "p2pmem-info: mmap %s: %s\n", path, strerror(errno));
+		return;
+	}
+	cap = regs[NVME_REG_CAP / 4] | (uint64_t)regs[NVME_REG_CAP / 4 + 1] << 32;
+	cmbloc = regs[NVME_REG_CMBLOC / 4];
+	cmbsz = regs[NVME_REG_CMBSZ / 4];
+	munmap((void *)regs, 4096);
+
+	printf("  cap     : %llx (CMBS %s)\n", (unsigned long long)cap,
+	       cap >> 57 & 1 ? "supported" : "not supported");
+	printf("  cmbloc  : %x (BIR %u, OFST 0x%x)\n", cmbloc, cmbloc & 7, cmbloc >> 12);
+	szu = cmbsz >> 8 & 0xf;
+	cmb_bytes = (unsigned long long)(cmbsz >> 12) << (12 + 4 * szu);
+	printf("  cmbsz   : %x (SZ %u x %s = %s;%s%s%s%s%s)\n", cmbsz, cmbsz >> 12,
+	       szu < 7 ? szu_name[szu] : "reserved", size_str(cmb_bytes, buf, sizeof(buf)),
+	       cmbsz & 1 ? " SQS" : "", cmbsz & 2 ? " CQS" : "", cmbsz & 4 ? " LISTS" : "",
+	       cmbsz & 8 ? " RDS" : "", cmbsz & 16 ? " WDS" : "");
+}
+
+static int print_provider(const char *bdf)
+{
+	unsigned long long size, avail, published, class = 0;
+	char pcidir[PATH_MAX], p2pdir[PATH_MAX], ctrl[64], link[PATH_MAX], drv[PATH_MAX];
+	char sbuf[32], abuf[32];
+	const char *name;
+	ssize_t n;
+
+	if (!join(pcidir, PCI_DEVICES, bdf) || !join(p2pdir, pcidir, "p2pmem") ||
+	    read_u64(p2pdir, "size", &size) || read_u64(p2pdir, "available", &avail) ||
+	    read_u64(p2pdir, "published", &published))
+		return -1;
+	read_u64(pcidir, "class", &class);
+
+	n = join(link, pcidir, "driver") ? readlink(link, drv, sizeof(drv) - 1) : -1;
+	drv[n > 0 ? n : 0] = '\0';
+	name = nvme_ctrl_name(pcidir, ctrl, sizeof(ctrl));
+
+	printf("%s %s%s(driver %s): size %s, available %s, published %s\n", bdf,
+	       name ? name : "", name ? " " : "", n > 0 ? strrchr(drv, '/') + 1 : "none",
+	       size_str(size, sbuf, sizeof(sbuf)), size_str(avail, abuf, sizeof(abuf)),
+	       published ? "yes" : "no");
+	printf("  bytes   : size %llu, available %llu\n", size, avail);
+	if (class == NVME_PCI_CLASS)
+		print_nvme_cmb(pcidir);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: p2pmem-info [-d BDF]\n"
+		"List PCI p2pmem providers (sysfs p2pmem/) and decode NVMe CMB registers.\n"
+		"  -d, --device BDF   only this PCI device, e.g. 0000:03:00.0 (default: all)\n"
+		"  -h, --help         this text\n"
+		"Exit status: 0 when at least one provider was listed, 1 when none, 2 on bad usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *only = NULL;
+	struct dirent *de;
+	int c, found = 0;
+	DIR *d;
+
+	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			only = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	if (only) {
+		if (print_provider(only)) {
+			fprintf(stderr, "p2pmem-info: %s is not a p2pmem provider (no %s/%s/p2pmem)\n",
+				only, PCI_DEVICES, only);
+			return 1;
+		}
+		return 0;
+	}
+	d = opendir(PCI_DEVICES);
+	if (!d) {
+		perror("p2pmem-info: " PCI_DEVICES);
+		return 1;
+	}
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && !print_provider(de->d_name))
+			found++;
+	closedir(d);
+	if (!found) {
+		fprintf(stderr,
+			"p2pmem-info: no p2pmem providers (kernel without CONFIG_PCI_P2PDMA, or no device with a CMB)\n");
+		return 1;
+	}
+	return 0;
+}

@@ -11,7 +11,8 @@ frags=("$top/configs/base.config" "$top/configs/$flavour.config")
 mkdir -p "$obj"
 
 kmake=(make -C "$tree" O="$obj" ARCH=x86_64 -j"$(nproc)")
-command -v ccache >/dev/null && kmake+=(CC="ccache gcc" HOSTCC="ccache gcc")
+# CCACHE_BASEDIR: hits across clones of this repo, whose absolute paths differ.
+command -v ccache >/dev/null && kmake+=(CC="ccache gcc" HOSTCC="ccache gcc") && export CCACHE_BASEDIR=$top
 
 # Reconfigure when a fragment is newer than the .config made from it.
 if [[ ! -f $obj/.config ]] || [[ -n $(find "${frags[@]}" -newer "$obj/.config") ]]; then

@@ -28,6 +28,7 @@ kernel-bench: kernel-tree
 
 tools: deps
 	@$(MAKE) -s -C tools
+	@$(MAKE) -s -C tests/src
 
 demo: kernel tools
 	@testbed/vm-run -t 600 -- tools/bin/p2pmem-info
@@ -57,7 +58,9 @@ check-exported:
 clean:
 	rm -rf $(BUILD)/obj-debug $(BUILD)/obj-bench $(BUILD)/tests
 	@$(MAKE) -s -C tools clean
+	@$(MAKE) -s -C tests/src clean
 
 distclean:
 	rm -rf $(BUILD)
 	@$(MAKE) -s -C tools clean
+	@$(MAKE) -s -C tests/src clean

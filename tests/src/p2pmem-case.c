@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * p2pmem-case: run one use or misuse of a p2pmem mapping and print its outcome
+ * on one line, "CASE: ok", "CASE: errno ENAME" or "CASE: signal SIGNAME", for
+ * golden test output. Each case runs in a child process, so a signal ends only
+ * the case.
+ *
+ *   p2pmem-case PROVIDER CASE [ARG...]
+ *
+ * PROVIDER is the file to mmap: /dev/nvmeX or .../p2pmem/allocate.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nvme_ioctl.h>
+#include <liburing.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PG 4096UL
+
+static const char *provider;
+static char **args;
+static int nargs;
+
+/* The outcome of a case: 0 for ok, or an errno value. */
+typedef int (*case_fn)(void);
+
+static char *map(size_t len, int flags, off_t off)
+{
+	int fd = open(provider, O_RDWR);
+	char *p;
+
+	if (fd < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, off);
+	close(fd);
+	return p;
+}
+
+#define MAP_OR_RETURN(p, len)                      \
+	do {                                       \
+		p = (void *)map(len, MAP_SHARED, 0); \
+		if (p == MAP_FAILED)               \
+			return errno;              \
+	} while (0)
+
+static unsigned long arg_ul(int i)
+{
+	if (i >= nargs) {
+		fprintf(stderr, "p2pmem-case: missing argument %d\n", i + 1);
+		exit(2);
+	}
+	return strtoul(args[i], NULL, 0);
+}
+
+static int c_map_shared(void)
+{
+	char *p;
+
+	MAP_OR_RETURN(p, 16 * PG);
+	return munmap(p, 16 * PG) ? errno : 0;
+}
+
+static int c_map_private(void)
+{
+	return map(PG, MAP_PRIVATE, 0) == MAP_FAILED ? errno : 0;
+}
+
+static int c_map_offset(void)
+{
+	return map(PG, MAP_SHARED, PG) == MAP_FAILED ? errno : 0;
+}
+
+static int c_map_zero_length(void)
+{
+	return map(0, MAP_SHARED, 0) == MAP_FAILED ? errno : 0;
+}
+
+/* ARG: bytes, more than the pool has. */
+static int c_map_len(void)
+{
+	return map(arg_ul(0), MAP_SHARED, 0) == MAP_FAILED ? errno : 0;
+}
+
+/* A fresh mapping reads as zeroes, even after a previous user wrote to it. */
+static int c_zeroed(void)
+{
+	size_t len = arg_ul(0);
+	char *p;
+
+	MAP_OR_RETURN(p, len);
+	memset(p, 0xa5, len);
+	munmap(p, len);
+	MAP_OR_RETURN(p, len);
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return EILSEQ;
+	return 0;
+}
+
+static int c_write_read(void)
+{
+	size_t len = 64 * PG;
+	uint64_t *p;
+
+	MAP_OR_RETURN(p, len);
+	for (size_t i = 0; i < len / 8; i++)
+		p[i] = i * 0x9e3779b97f4a7c15ULL;
+	for (size_t i = 0; i < len / 8; i++)
+		if (p[i] != i * 0x9e3779b97f4a7c15ULL)
+			return EILSEQ;
+	return 0;
+}
+
+/* The child of a fork sees and changes the parent's p2pmem. */
+static int c_fork(void)
+{
+	volatile char *p;
+	int status;
+	pid_t pid;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	p[0] = 'P';
+	pid = fork();
+	if (pid == 0)
+		_exit(p[0] == 'P' ? (p[PG] = 'C', 0) : 1);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return ECHILD;
+	return p[PG] == 'C' ? 0 : EILSEQ;
+}
+
+/* munmap of the second half: the first half stays, the second half faults. */
+static int c_munmap_half(void)
+{
+	volatile char *p;
+
+	MAP_OR_RETURN(p, 8 * PG);
+	if (munmap((char *)p + 4 * PG, 4 * PG))
+		return errno;
+	p[0] = 1;
+	p[4 * PG] = 1;	/* SIGSEGV: nothing is mapped there */
+	return 0;
+}
+
+static int c_madv_dontneed(void)
+{
+	volatile char *p;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	if (madvise((char *)p, 4 * PG, MADV_DONTNEED))
+		return errno;
+	p[0] = 1;	/* SIGBUS: the page went back to the pool */
+	return 0;
+}
+
+static int c_mremap_grow(void)
+{
+	char *p;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	return mremap(p, 4 * PG, 8 * PG, MREMAP_MAYMOVE) == MAP_FAILED ? errno : 0;
+}
+
+static int c_vmsplice(void)
+{
+	struct iovec iov;
+	int pfd[2];
+	char *p;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	if (pipe(pfd))
+		return errno;
+	iov.iov_base = p;
+	iov.iov_len = 4 * PG;
+	return vmsplice(pfd[1], &iov, 1, 0) < 0 ? errno : 0;
+}
+
+static int c_process_vm_readv(void)
+{
+	struct iovec local, remote;
+	char buf[PG], *p;
+
+	MAP_OR_RETURN(p, PG);
+	local.iov_base = buf;
+	local.iov_len = PG;
+	remote.iov_base = p;
+	remote.iov_len = PG;
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) < 0 ? errno : 0;
+}
+
+static int c_proc_pid_mem(void)
+{
+	char buf[PG], *p;
+	int fd;
+
+	MAP_OR_RETURN(p, PG);
+	fd = open("/proc/self/mem", O_RDONLY);
+	if (fd < 0)
+		return errno;
+	return pread(fd, buf, PG, (off_t)(uintptr_t)p) < 0 ? errno : 0;
+}
+
+static int c_ptrace_peek(void)
+{
+	int status, err = 0;
+	char *p;
+	pid_t pid;
+
+	MAP_OR_RETURN(p, PG);
+	pid = fork();
+	if (pid == 0) {
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	waitpid(pid, &status, WUNTRACED);
+	if (ptrace(PTRACE_ATTACH, pid, 0, 0))
+		return errno;
+	waitpid(pid, &status, 0);
+	errno = 0;
+	if (ptrace(PTRACE_PEEKDATA, pid, p, 0) == -1 && errno)
+		err = errno;
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return err;
+}
+
+/* Long-term pin: io_uring registered buffers. */
+static int c_uring_register(void)
+{
+	struct io_uring ring;
+	struct iovec iov;
+	int ret;
+
+	MAP_OR_RETURN(iov.iov_base, 4 * PG);
+	iov.iov_len = 4 * PG;
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret)
+		return -ret;
+	ret = io_uring_register_buffers(&ring, &iov, 1);
+	io_uring_queue_exit(&ring);
+	return -ret;
+}
+
+/* ARG: a file. Buffered write() from the mapping, read() back into it. */
+static int c_buffered(void)
+{
+	size_t len = 8 * PG;
+	char *p;
+	int fd;
+
+	MAP_OR_RETURN(p, 2 * len);
+	for (size_t i = 0; i < len; i++)
+		p[i] = (char)(i * 7 + 1);
+	fd = open(args[0], O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return errno;
+	if (pwrite(fd, p, len, 0) != (ssize_t)len || pread(fd, p + len, len, 0) != (ssize_t)len)
+		return errno ? errno : EIO;
+	close(fd);
+	return memcmp(p, p + len, len) ? EILSEQ : 0;
+}
+
+/* ARG: a block device. O_DIRECT write from the mapping (pages of 1 KiB pattern). */
+static int c_direct_write(void)
+{
+	size_t len = 16 * PG;
+	char *p;
+	int fd;
+
+	MAP_OR_RETURN(p, len);
+	memset(p, 0x5a, len);
+	fd = open(args[0], O_WRONLY | O_DIRECT);
+	if (fd < 0)
+		return errno;
+	return pwrite(fd, p, len, 0) < 0 ? errno : 0;
+}
+
+/* ARG: a block device. O_DIRECT from a buffer not aligned to the block size. */
+static int c_direct_misaligned(void)
+{
+	char *p;
+	int fd;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	fd = open(args[0], O_RDONLY | O_DIRECT);
+	if (fd < 0)
+		return errno;
+	return pread(fd, p + 1, PG, 0) < 0 ? errno : 0;
+}
+
+/*
+ * ARG: NVMe namespace block device, LBA count, "read"|"write". An NVMe
+ * passthrough command (NVME_IOCTL_IO64_CMD) whose data buffer is in the
+ * mapping; read fills the mapping from LBA 0, write stores it there. The
+ * data is checked by the caller.
+ */
+static int nvme_passthru(int fd, int write, void *buf, unsigned int nlb, unsigned int lbads)
+{
+	struct nvme_passthru_cmd64 cmd = {
+		.opcode = write ? 0x01 : 0x02,
+		.nsid = ioctl(fd, NVME_IOCTL_ID),
+		.addr = (uintptr_t)buf,
+		.data_len = nlb << lbads,
+		.cdw12 = nlb - 1,
+	};
+	int ret = ioctl(fd, NVME_IOCTL_IO64_CMD, &cmd);
+
+	return ret < 0 ? errno : ret ? EIO : 0;
+}
+
+/* ARG: src namespace, dst namespace, bytes: read src into the CMB, write it to dst. */
+static int c_passthru_copy(void)
+{
+	size_t len = arg_ul(2);
+	int src, dst, e;
+	char *p;
+
+	MAP_OR_RETURN(p, len);
+	src = open(args[0], O_RDONLY);
+	dst = open(args[1], O_RDWR);
+	if (src < 0 || dst < 0)
+		return errno;
+	e = nvme_passthru(src, 0, p, len / 512, 9);
+	return e ? e : nvme_passthru(dst, 1, p, len / 512, 9);
+}
+
+/*
+ * ARG: src generic char dev (/dev/ngXnY), dst generic char dev, bytes: the
+ * same copy with io_uring NVMe passthrough (IORING_OP_URING_CMD).
+ */
+static int uring_passthru(struct io_uring *ring, int fd, int write, void *buf, size_t len)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct nvme_uring_cmd *cmd;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+	sqe->cmd_op = NVME_URING_CMD_IO;
+	/* A 128-byte SQE (IORING_SETUP_SQE128): the command fills its second half. */
+	cmd = (struct nvme_uring_cmd *)sqe->cmd;
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->opcode = write ? 0x01 : 0x02;
+	cmd->nsid = ioctl(fd, NVME_IOCTL_ID);
+	cmd->addr = (uintptr_t)buf;
+	cmd->data_len = len;
+	cmd->cdw12 = len / 512 - 1;
+	io_uring_submit(ring);
+	ret = io_uring_wait_cqe(ring, &cqe);
+	if (ret)
+		return -ret;
+	ret = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	return ret < 0 ? -ret : ret ? EIO : 0;
+}
+
+static int c_uring_passthru_copy(void)
+{
+	size_t len = arg_ul(2);
+	struct io_uring ring;
+	int src, dst, e;
+	char *p;
+
+	MAP_OR_RETURN(p, len);
+	src = open(args[0], O_RDONLY);
+	dst = open(args[1], O_RDWR);
+	if (src < 0 || dst < 0)
+		return errno;
+	e = io_uring_queue_init(4, &ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+	if (e)
+		return -e;
+	e = uring_passthru(&ring, src, 0, p, len);
+	return e ? e : uring_passthru(&ring, dst, 1, p, len);
+}
+
+/* ARG: bytes, seconds: hold a mapping (touched) for a while, e.g. to fill the pool. */
+static int c_hold(void)
+{
+	size_t len = arg_ul(0);
+	volatile char *p;
+
+	MAP_OR_RETURN(p, len);
+	for (size_t i = 0; i < len; i += PG)
+		p[i] = 1;
+	sleep(arg_ul(1));
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	case_fn fn;
+} cases[] = {
+	{ "map-shared", c_map_shared },
+	{ "map-private", c_map_private },
+	{ "map-offset", c_map_offset },
+	{ "map-zero-length", c_map_zero_length },
+	{ "map-len", c_map_len },
+	{ "zeroed", c_zeroed },
+	{ "write-read", c_write_read },
+	{ "fork", c_fork },
+	{ "munmap-half", c_munmap_half },
+	{ "madv-dontneed", c_madv_dontneed },
+	{ "mremap-grow", c_mremap_grow },
+	{ "vmsplice", c_vmsplice },
+	{ "process-vm-readv", c_process_vm_readv },
+	{ "proc-pid-mem", c_proc_pid_mem },
+	{ "ptrace-peek", c_ptrace_peek },
+	{ "uring-register", c_uring_register },
+	{ "buffered", c_buffered },
+	{ "direct-write", c_direct_write },
+	{ "direct-misaligned", c_direct_misaligned },
+	{ "passthru-copy", c_passthru_copy },
+	{ "uring-passthru-copy", c_uring_passthru_copy },
+	{ "hold", c_hold },
+};
+
+static pid_t child;
+
+/* SIGTERM to this process ends the case too (e.g. a "hold" in the background). */
+static void forward_signal(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+int main(int argc, char **argv)
+{
+	int status;
+	pid_t pid;
+	size_t i;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: p2pmem-case PROVIDER CASE [ARG...]\ncases:");
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			fprintf(stderr, " %s", cases[i].name);
+		fputc('\n', stderr);
+		return 2;
+	}
+	provider = argv[1];
+	args = argv + 3;
+	nargs = argc - 3;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (!strcmp(cases[i].name, argv[2]))
+			break;
+	if (i == sizeof(cases) / sizeof(cases[0])) {
+		fprintf(stderr, "p2pmem-case: unknown case %s\n", argv[2]);
+		return 2;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(cases[i].fn());
+	child = pid;
+	signal(SIGTERM, forward_signal);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno == EINTR)
+			continue;
+		perror("waitpid");
+		return 2;
+	}
+	if (WIFSIGNALED(status))
+		printf("%s: signal SIG%s\n", argv[2], sigabbrev_np(WTERMSIG(status)) ?: "?");
+	else if (WEXITSTATUS(status))
+		printf("%s: errno %s\n", argv[2], strerrorname_np(WEXITSTATUS(status)) ?: "?");
+	else
+		printf("%s: ok\n", argv[2]);
+	return 0;
+}

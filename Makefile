@@ -1,6 +1,6 @@
 # cmb-p2p: userspace P2PDMA through the NVMe CMB on Linux 6.1.
 #
-#   make demo     build the kernel and tools, boot the test bed, show the CMB published as p2pmem
+#   make demo     build kernel and tools, boot the test bed, do a verified P2P copy through the CMB
 #   make check    build, then run the runner self-tests and the tests in the test bed
 # See README.md for everything else.
 
@@ -31,7 +31,7 @@ tools: deps
 	@$(MAKE) -s -C tests/src
 
 demo: kernel tools
-	@testbed/vm-run -t 600 -- tools/bin/p2pmem-info
+	@testbed/vm-run -t 900 -- testbed/demo
 
 # The README's test command: the runner must be able to fail before its passes mean anything.
 check: kernel tools

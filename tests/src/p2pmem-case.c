@@ -396,6 +396,31 @@ static int c_hold(void)
 	return 0;
 }
 
+/*
+ * ARG: bytes, ready file, go file. Map and touch, create the ready file, wait
+ * for the go file (the test revokes the mapping meanwhile), then touch again:
+ * SIGBUS once the mapping was revoked.
+ */
+static int c_revoke_touch(void)
+{
+	size_t len = arg_ul(0);
+	volatile char *p;
+	int fd;
+
+	MAP_OR_RETURN(p, len);
+	for (size_t i = 0; i < len; i += PG)
+		p[i] = 1;
+	fd = open(args[1], O_CREAT | O_WRONLY, 0600);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	while (access(args[2], F_OK))
+		usleep(20000);
+	for (size_t i = 0; i < len; i += PG)
+		p[i] = 2;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	case_fn fn;
@@ -422,6 +447,7 @@ static const struct {
 	{ "passthru-copy", c_passthru_copy },
 	{ "uring-passthru-copy", c_uring_passthru_copy },
 	{ "hold", c_hold },
+	{ "revoke-touch", c_revoke_touch },
 };
 
 static pid_t child;

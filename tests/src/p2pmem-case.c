@@ -24,6 +24,7 @@
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PG 4096UL
@@ -421,6 +422,30 @@ static int c_revoke_touch(void)
 	return 0;
 }
 
+/*
+ * ARG: seconds. Map, check that the memory is zeroed, fill, unmap, over and
+ * over, until something fails (the test tears the provider down meanwhile):
+ * the errno of the failing open() or mmap(), EILSEQ for a stale page, 0 if
+ * nothing failed in time.
+ */
+static int c_map_loop(void)
+{
+	time_t end = time(NULL) + arg_ul(0);
+	size_t len = 16 * PG;
+
+	while (time(NULL) < end) {
+		volatile char *p;
+
+		MAP_OR_RETURN(p, len);
+		for (size_t i = 0; i < len; i++)
+			if (p[i])
+				return EILSEQ;
+		memset((char *)p, 0x3c, len);
+		munmap((char *)p, len);
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	case_fn fn;
@@ -448,6 +473,7 @@ static const struct {
 	{ "uring-passthru-copy", c_uring_passthru_copy },
 	{ "hold", c_hold },
 	{ "revoke-touch", c_revoke_touch },
+	{ "map-loop", c_map_loop },
 };
 
 static pid_t child;

@@ -9,7 +9,7 @@ BUILD ?= build
 kernel_debug := $(BUILD)/obj-debug/arch/x86/boot/bzImage
 kernel_bench := $(BUILD)/obj-bench/arch/x86/boot/bzImage
 
-.PHONY: all deps kernel-tree kernel kernel-bench tools demo check check-runner test vm \
+.PHONY: all deps kernel-tree kernel kernel-bench tools demo check check-runner test vm bench \
 	export-patches check-exported clean distclean
 
 all: kernel tools
@@ -44,6 +44,10 @@ check-runner: kernel
 # Only the tests: make test TESTS=nvme/001
 test: kernel tools
 	@tests/run $(TESTS)
+
+# Figures measured side by side in one run, on the non-debug kernel (bench/).
+bench: kernel-bench tools
+	@bench/run
 
 # Any command in the test bed: make vm CMD='nvme list'
 vm: kernel tools

@@ -446,6 +446,32 @@ static int c_map_loop(void)
 	return 0;
 }
 
+/*
+ * ARG: count, bytes, ready file. Set up count separate mappings of bytes each,
+ * touch them, create the ready file and sleep until killed: live mappings for
+ * teardown measurements.
+ */
+static int c_hold_maps(void)
+{
+	unsigned long count = arg_ul(0);
+	size_t len = arg_ul(1);
+	int fd;
+
+	for (unsigned long n = 0; n < count; n++) {
+		volatile char *p;
+
+		MAP_OR_RETURN(p, len);
+		for (size_t i = 0; i < len; i += PG)
+			p[i] = 1;
+	}
+	fd = open(args[2], O_CREAT | O_WRONLY, 0600);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	for (;;)
+		pause();
+}
+
 static const struct {
 	const char *name;
 	case_fn fn;
@@ -474,6 +500,7 @@ static const struct {
 	{ "hold", c_hold },
 	{ "revoke-touch", c_revoke_touch },
 	{ "map-loop", c_map_loop },
+	{ "hold-maps", c_hold_maps },
 };
 
 static pid_t child;

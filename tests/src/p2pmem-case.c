@@ -300,45 +300,29 @@ static int c_direct_misaligned(void)
 }
 
 /*
- * ARG: NVMe namespace block device, LBA count, "read"|"write". An NVMe
- * passthrough command (NVME_IOCTL_IO64_CMD) whose data buffer is in the
- * mapping; read fills the mapping from LBA 0, write stores it there. The
- * data is checked by the caller.
+ * One NVMe Read (write = 0) or Write of len bytes at LBA 0 (512-byte LBAs),
+ * with the data buffer buf in the mapping; 0 or an errno.
  */
-static int nvme_passthru(int fd, int write, void *buf, unsigned int nlb, unsigned int lbads)
+typedef int (*passthru_fn)(struct io_uring *ring, int fd, int write, void *buf, size_t len);
+
+/* NVME_IOCTL_IO64_CMD on a namespace block device */
+static int ioctl_passthru(struct io_uring *ring, int fd, int write, void *buf, size_t len)
 {
 	struct nvme_passthru_cmd64 cmd = {
 		.opcode = write ? 0x01 : 0x02,
 		.nsid = ioctl(fd, NVME_IOCTL_ID),
 		.addr = (uintptr_t)buf,
-		.data_len = nlb << lbads,
-		.cdw12 = nlb - 1,
+		.data_len = len,
+		.cdw12 = len / 512 - 1,
 	};
-	int ret = ioctl(fd, NVME_IOCTL_IO64_CMD, &cmd);
+	int ret;
 
+	(void)ring;
+	ret = ioctl(fd, NVME_IOCTL_IO64_CMD, &cmd);
 	return ret < 0 ? errno : ret ? EIO : 0;
 }
 
-/* ARG: src namespace, dst namespace, bytes: read src into the CMB, write it to dst. */
-static int c_passthru_copy(void)
-{
-	size_t len = arg_ul(2);
-	int src, dst, e;
-	char *p;
-
-	MAP_OR_RETURN(p, len);
-	src = open(args[0], O_RDONLY);
-	dst = open(args[1], O_RDWR);
-	if (src < 0 || dst < 0)
-		return errno;
-	e = nvme_passthru(src, 0, p, len / 512, 9);
-	return e ? e : nvme_passthru(dst, 1, p, len / 512, 9);
-}
-
-/*
- * ARG: src generic char dev (/dev/ngXnY), dst generic char dev, bytes: the
- * same copy with io_uring NVMe passthrough (IORING_OP_URING_CMD).
- */
+/* IORING_OP_URING_CMD on a generic char device (/dev/ngXnY) */
 static int uring_passthru(struct io_uring *ring, int fd, int write, void *buf, size_t len)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
@@ -365,10 +349,14 @@ static int uring_passthru(struct io_uring *ring, int fd, int write, void *buf, s
 	return ret < 0 ? -ret : ret ? EIO : 0;
 }
 
-static int c_uring_passthru_copy(void)
+/*
+ * ARG: source, destination, bytes: read the source into the mapping with one
+ * passthrough command, write it to the destination with another. The caller
+ * checks the data.
+ */
+static int passthru_copy(passthru_fn cmd, struct io_uring *ring)
 {
 	size_t len = arg_ul(2);
-	struct io_uring ring;
 	int src, dst, e;
 	char *p;
 
@@ -377,11 +365,26 @@ static int c_uring_passthru_copy(void)
 	dst = open(args[1], O_RDWR);
 	if (src < 0 || dst < 0)
 		return errno;
+	e = cmd(ring, src, 0, p, len);
+	return e ? e : cmd(ring, dst, 1, p, len);
+}
+
+/* With block devices (/dev/nvmeXnY) */
+static int c_passthru_copy(void)
+{
+	return passthru_copy(ioctl_passthru, NULL);
+}
+
+/* With generic char devices (/dev/ngXnY) */
+static int c_uring_passthru_copy(void)
+{
+	struct io_uring ring;
+	int e;
+
 	e = io_uring_queue_init(4, &ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
 	if (e)
 		return -e;
-	e = uring_passthru(&ring, src, 0, p, len);
-	return e ? e : uring_passthru(&ring, dst, 1, p, len);
+	return passthru_copy(uring_passthru, &ring);
 }
 
 /* ARG: bytes, seconds: hold a mapping (touched) for a while, e.g. to fill the pool. */

@@ -44,7 +44,7 @@ if [[ $(cat "$stamp" 2>/dev/null) != "$want" ]]; then
 			echo "$out" >&2
 			echo "--- failing hunks (git apply --check):" >&2
 			git_t apply --check -v "$p" 2>&1 | grep -E '^(error|Checking|Hunk)' >&2 || true
-			die "patch $(basename "$p") does not apply to the base tree (see the hunks above); refresh it against $tree"
+			die "patch $(basename "$p") does not apply on top of the base and the patches before it (see the hunks above); refresh it in $tree"
 		fi
 		n=$((n + 1))
 	done < <(series_patches)

@@ -29,6 +29,7 @@ kernel-bench: kernel-tree
 tools: deps
 	@$(MAKE) -s -C tools
 	@$(MAKE) -s -C tests/src
+	@$(MAKE) -s -C bench/src
 
 demo: kernel tools
 	@testbed/vm-run -t 900 -- testbed/demo
@@ -47,6 +48,7 @@ test: kernel tools
 
 # Figures measured side by side in one run, on the non-debug kernel (bench/).
 bench: kernel-bench tools
+	@buildsys/install-deps.sh bench
 	@bench/run
 
 # Any command in the test bed: make vm CMD='nvme list'
@@ -63,8 +65,10 @@ clean:
 	rm -rf $(BUILD)/obj-debug $(BUILD)/obj-bench $(BUILD)/tests
 	@$(MAKE) -s -C tools clean
 	@$(MAKE) -s -C tests/src clean
+	@$(MAKE) -s -C bench/src clean
 
 distclean:
 	rm -rf $(BUILD)
 	@$(MAKE) -s -C tools clean
 	@$(MAKE) -s -C tests/src clean
+	@$(MAKE) -s -C bench/src clean

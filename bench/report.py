@@ -1,39 +1,133 @@
-#!/usr/bin/env python3
-"""Turn the JSON lines of the bench guest scripts into the table and results.json.
+#!/usr/bin/python3
+"""Turn the JSON lines of bench/guest into the table, results.json and results.png.
 
-Every figure is a ratio of medians measured in the same run: absolute times on these
-emulated, shared machines mean little; ratios between cases measured side by side do.
+Every figure is a ratio measured in the same run: absolute numbers on these emulated,
+shared machines mean little; ratios between cases measured side by side do. A ratio is the
+median of the per-round ratios (the two sides of a round ran minutes apart at most).
+   bench/report.py LOG OUTDIR
 """
 import json
 import statistics
 import sys
 
-GOALS = {"maps-256": 1.2}
+med = statistics.median
 
 
-def main(log, out):
+def by(rows, bench, *keys):
+    """{key tuple: [rows]} of one benchmark."""
+    out = {}
+    for r in rows:
+        if r["bench"] == bench:
+            out.setdefault(tuple(r[k] for k in keys), []).append(r)
+    return out
+
+
+def line(table, section, case, a, b, ratio, goal=None, higher_is_better=False, unit=""):
+    met = None
+    if goal is not None:
+        met = ratio >= goal if higher_is_better else ratio <= goal
+    table.append({"section": section, "case": case, "a": a, "b": b, "unit": unit,
+                  "ratio": round(ratio, 3), "goal": goal, "goal_is_minimum": higher_is_better,
+                  "met": met})
+
+
+def fio_lines(rows, table):
+    for (target, job), rs in by(rows, "fio", "target", "job").items():
+        own = target == "own"
+        sec = "fio, CMB's own namespace" if own else "fio, across devices (QEMU bounces peer DMA)"
+        name = f"{rs[0]['file']} {job}"
+        iops = lambda side: med(r[side]["iops"] for r in rs)
+        line(table, sec, name + " IOPS", iops("cmb"), iops("dram"),
+             med(r["iops_ratio"] for r in rs), 0.97 if own else None, True, "IOPS")
+        line(table, sec, name + " MiB/s", med(r["cmb"]["mib_s"] for r in rs),
+             med(r["dram"]["mib_s"] for r in rs), med(r["bw_ratio"] for r in rs), unit="MiB/s")
+        line(table, sec, name + " sys CPU/IO", med(r["cmb"]["sys_us_per_io"] for r in rs),
+             med(r["dram"]["sys_us_per_io"] for r in rs),
+             med(r["sys_cpu_ratio"] for r in rs), 1.05 if own else None, unit="us")
+
+
+def map_lines(rows, table):
+    rounds = by(rows, "map-touch", "round")
+    total, clear, keep, anon = [], [], [], []
+    for rs in rounds.values():
+        p = next(r for r in rs if r["kind"] == "p2pmem")
+        a = next(r for r in rs if r["kind"] == "anon")
+        pt, at = p["mmap_ms"] + p["touch_ms"], a["mmap_ms"] + a["touch_ms"]
+        total.append((pt, at))
+        clear.append(p["clear_ms"])
+        keep.append(max(pt - p["clear_ms"], 0.0))
+        anon.append(at)
+    sec = "mmap + first touch of 64 MiB, p2pmem vs anonymous shared"
+    line(table, sec, "total, incl. clearing", med(t[0] for t in total), med(anon),
+         med(t[0] / t[1] for t in total), unit="ms")
+    line(table, sec, "clearing stale data (estimate)", med(clear), med(anon),
+         med(c / a for c, a in zip(clear, anon)), unit="ms")
+    line(table, sec, "bookkeeping (total - clearing)", med(keep), med(anon),
+         med(k / a for k, a in zip(keep, anon)), 1.5, unit="ms")
+
+
+def unbind_lines(rows, table):
+    cases = by(rows, "unbind", "case")
+    base = {r["round"]: r["unbind_ms"] for r in cases[("maps-0",)]}
+    for (case,), rs in cases.items():
+        if case == "maps-0":
+            continue
+        line(table, "unbind time vs no mappings", case, med(r["unbind_ms"] for r in rs),
+             med(base.values()), med(r["unbind_ms"] / base[r["round"]] for r in rs),
+             1.2 if case == "maps-256" else None, unit="ms")
+
+
+def copy_lines(rows, table):
+    rounds = by(rows, "copy", "round")
+    pairs = [({r["buffer"]: r["mb_s"] for r in rs}) for rs in rounds.values()]
+    line(table, "p2p-copy data1 -> data2 (QEMU bounces peer DMA)", "CMB buffer vs DRAM buffer",
+         med(p["cmb"] for p in pairs), med(p["dram"] for p in pairs),
+         med(p["cmb"] / p["dram"] for p in pairs), unit="MB/s")
+
+
+def plot(table, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    labels = [f"{t['section'].split(',')[0]}: {t['case']}" for t in table]
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(table) + 1.5))
+    colors = ["tab:gray" if t["met"] is None else "tab:green" if t["met"] else "tab:red"
+              for t in table]
+    ax.barh(range(len(table)), [t["ratio"] for t in table], color=colors)
+    for i, t in enumerate(table):
+        if t["goal"] is not None:
+            ax.plot([t["goal"]] * 2, [i - 0.4, i + 0.4], color="black")
+    ax.axvline(1.0, color="black", linewidth=0.5, linestyle=":")
+    ax.set_yticks(range(len(table)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("ratio (CMB/p2pmem case over its baseline, same run); black tick = goal")
+    ax.set_title("cmb-p2p make bench (green: goal met, red: missed, gray: no goal)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(log, outdir):
     rows = [json.loads(l) for l in open(log) if l.startswith("{")]
     if not rows:
         sys.exit(f"bench: no measurements in {log} (see build/vm/console.log)")
-    by_case = {}
-    for r in rows:
-        by_case.setdefault(r["case"], []).append(r["unbind_ms"])
-    base = statistics.median(by_case["maps-0"])
     table = []
-    for case, vals in by_case.items():
-        med = statistics.median(vals)
-        ratio = med / base
-        goal = GOALS.get(case)
-        table.append({"measure": "unbind time", "case": case, "median_ms": round(med, 1),
-                      "samples": len(vals), "ratio_to_no_mappings": round(ratio, 3),
-                      "goal": goal, "met": None if goal is None else ratio <= goal})
-    print(f"{'measure':<14} {'case':<12} {'median ms':>10} {'n':>3} {'ratio':>7}  goal")
+    for f in (fio_lines, map_lines, unbind_lines, copy_lines):
+        f(rows, table)
+    section = None
+    print(f"{'case':<48} {'value':>10} {'baseline':>10} {'unit':<6} {'ratio':>6}  goal")
     for t in table:
-        goal = "" if t["goal"] is None else f"<= {t['goal']} {'met' if t['met'] else 'MISSED'}"
-        print(f"{t['measure']:<14} {t['case']:<12} {t['median_ms']:>10} {t['samples']:>3} "
-              f"{t['ratio_to_no_mappings']:>7}  {goal}")
-    json.dump({"unbind": table, "raw": rows}, open(out, "w"), indent=1)
-    print(f"bench: results in {out}")
+        if t["section"] != section:
+            section = t["section"]
+            print(f"-- {section}")
+        goal = ""
+        if t["goal"] is not None:
+            goal = f"{'>=' if t['goal_is_minimum'] else '<='} {t['goal']} " + \
+                ("met" if t["met"] else "MISSED")
+        print(f"  {t['case']:<46} {t['a']:>10.1f} {t['b']:>10.1f} {t['unit']:<6} "
+              f"{t['ratio']:>6.3f}  {goal}")
+    json.dump({"table": table, "raw": rows}, open(f"{outdir}/results.json", "w"), indent=1)
+    plot(table, f"{outdir}/results.png")
+    print(f"bench: {outdir}/results.json, {outdir}/results.png")
 
 
 main(*sys.argv[1:3])

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install the Debian packages a make target needs, quietly when they are there already.
-# Usage: buildsys/install-deps.sh GROUP...   (groups: kernel vm tools)
+# Usage: buildsys/install-deps.sh GROUP...   (groups: kernel vm tools bench series)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -8,6 +8,7 @@ declare -A group=(
 	[kernel]="linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev cpio ccache kmod rsync git sparse python3-ply"
 	[vm]="qemu-system-x86 busybox-static bash coreutils util-linux procps fio nvme-cli python3 pciutils"
 	[tools]="build-essential liburing-dev libaio-dev"
+	[bench]="python3-matplotlib"
 )
 
 want=()

@@ -9,7 +9,7 @@ BUILD ?= build
 kernel_debug := $(BUILD)/obj-debug/arch/x86/boot/bzImage
 kernel_bench := $(BUILD)/obj-bench/arch/x86/boot/bzImage
 
-.PHONY: all deps kernel-tree kernel kernel-bench tools demo check check-runner test vm bench \
+.PHONY: all deps kernel-tree kernel kernel-bench tools demo check check-runner series-check test vm bench \
 	export-patches check-exported clean distclean
 
 all: kernel tools
@@ -34,10 +34,17 @@ tools: deps
 demo: kernel tools
 	@testbed/vm-run -t 900 -- testbed/demo
 
-# The README's test command: the runner must be able to fail before its passes mean anything.
-check: kernel tools
+# The README's test command: the runner must be able to fail before its passes mean anything;
+# the series must apply, be checkpatch/sparse clean and bisectable; then the tests.
+check: kernel tools series-check
 	@tests/check-runner
 	@tests/run $(TESTS)
+
+# The series as submitted (build/submission/): git am on the base, checkpatch, each patch
+# builds, sparse. SERIES_CHECK=--no-build skips the per-patch builds.
+series-check: kernel-tree
+	@buildsys/install-deps.sh series
+	@buildsys/series-check.sh $(SERIES_CHECK)
 
 check-runner: kernel
 	@tests/check-runner

@@ -9,6 +9,7 @@ declare -A group=(
 	[vm]="qemu-system-x86 busybox-static bash coreutils util-linux procps fio nvme-cli python3 pciutils"
 	[tools]="build-essential liburing-dev libaio-dev"
 	[bench]="python3-matplotlib"
+	[series]="sparse python3-ply python3-git"
 )
 
 want=()

@@ -1,12 +1,14 @@
 #!/bin/bash
 # Configure and build bzImage of one kernel flavour: debug (tests) or bench (benchmarks).
 # Objects go to build/obj-FLAVOUR, so both flavours build incrementally side by side.
+# KERNEL_TREE and KERNEL_OBJ build another source tree into another directory (series-check).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 flavour=${1:-debug}
 [[ -f $top/configs/$flavour.config ]] || die "no configs/$flavour.config (flavours: debug, bench)"
-obj=$build/obj-$flavour
+obj=${KERNEL_OBJ:-$build/obj-$flavour}
+tree=${KERNEL_TREE:-$tree}
 frags=("$top/configs/base.config" "$top/configs/$flavour.config")
 mkdir -p "$obj"
 

@@ -31,19 +31,3 @@ int nvme_pci_mmap_cmb(struct nvme_ctrl *ctrl, struct vm_area_struct *vma)
 {
 	return pci_p2pmem_alloc_mmap(to_pci_dev(ctrl->dev), vma);
 }
-
-/**
- * nvme_pci_revoke_cmb - take the CMB back from userspace before teardown
- * @ctrl: the controller being removed
- *
- * The I/O submission queues in the CMB and the BAR are freed later in
- * nvme_remove(); user pages must be gone by then. Refuse new mappings of
- * both interfaces, unmap the existing ones (a later touch gets SIGBUS) and
- * wait until I/O in flight from them has completed: on a live controller
- * that includes I/O to its own namespaces, which therefore still work
- * here. Other drives' I/O to a CMB that went away fails in their drivers.
- */
-void nvme_pci_revoke_cmb(struct nvme_ctrl *ctrl)
-{
-	pci_p2pdma_revoke_user(to_pci_dev(ctrl->dev));
-}

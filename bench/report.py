@@ -89,7 +89,9 @@ def plot(table, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    labels = [f"{t['section'].split(',')[0]}: {t['case']}" for t in table]
+    short = {"fio, CMB's own": "fio own ns", "fio, across de": "fio cross-dev",
+             "mmap + first t": "mmap+touch", "unbind time vs": "unbind", "p2p-copy data1": "p2p-copy"}
+    labels = [f"{short.get(t['section'][:14], t['section'])}: {t['case']}" for t in table]
     fig, ax = plt.subplots(figsize=(10, 0.32 * len(table) + 1.5))
     colors = ["tab:gray" if t["met"] is None else "tab:green" if t["met"] else "tab:red"
               for t in table]

@@ -14,9 +14,11 @@
 #   buildsys/series-check.sh [--no-build]    (--no-build: steps 1, 2 and 4 only)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
-wt=$build/series
+# The work tree and its objects sit side by side as build/linux and build/obj-bench do, so
+# that ccache (CCACHE_BASEDIR) finds the same relative paths and reuses across runs.
+wt=$build/series/linux
+obj=$build/series/obj-bench
 out=$build/submission
-obj=$build/obj-series
 build_each=1
 [[ ${1:-} == --no-build ]] && build_each=0
 
@@ -28,6 +30,7 @@ export PATH=/usr/bin:$PATH
 say "series check 1/4: git am onto the pristine base, whole files folded in"
 git -C "$tree" worktree remove --force "$wt" 2>/dev/null || rm -rf "$wt"
 git -C "$tree" worktree prune
+mkdir -p "$(dirname "$wt")"
 git -C "$tree" worktree add -q --detach "$wt" base
 mapfile -t own < <(own_kernel_files)
 declare -A folded=()
@@ -43,7 +46,7 @@ while read -r p; do
 		git_w show HEAD | grep -qF -- "$key" || continue
 		mkdir -p "$wt/$(dirname "$f")"
 		cp "$top/$f" "$wt/$f"
-		git_w add "$f"
+		git_w add -f "$f"
 		git_w commit -q --amend --no-edit
 		folded[$f]=$(basename "$p")
 		echo "    $f folded into $(basename "$p")"
@@ -77,7 +80,7 @@ if ((build_each)); then
 		git_w checkout -q "${commits[i]}"
 		echo "    $((i + 1))/$n: $(git_w log -1 --format=%s)"
 		KERNEL_TREE=$wt KERNEL_OBJ=$obj "$top/buildsys/kernel-build.sh" bench |
-			sed -n 's/^    \.\.\./       .../p' ||
+			sed -un 's/^    \.\.\./       .../p' ||
 			die "the tree does not build after patch $((i + 1)) ($(git_w log -1 --format=%s)): the series is not bisectable"
 	done
 else

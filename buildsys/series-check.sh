@@ -43,7 +43,8 @@ while read -r p; do
 		[[ -z ${folded[$f]:-} ]] || continue
 		key=$f
 		[[ $f == *.c ]] && key=$(basename "${f%.c}").o
-		git_w show HEAD | grep -qF -- "$key" || continue
+		# (not "| grep -q": with pipefail, git show dying of SIGPIPE would read as no match)
+		[[ $(git_w show HEAD) == *"$key"* ]] || continue
 		mkdir -p "$wt/$(dirname "$f")"
 		cp "$top/$f" "$wt/$f"
 		git_w add -f "$f"

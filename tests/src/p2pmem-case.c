@@ -30,6 +30,7 @@
 #define PG 4096UL
 
 static const char *provider;
+static const char *case_name;
 static char **args;
 static int nargs;
 
@@ -186,17 +187,31 @@ static int c_vmsplice(void)
 	return vmsplice(pfd[1], &iov, 1, 0) < 0 ? errno : 0;
 }
 
-static int c_process_vm_readv(void)
+/* process_vm_readv() or process_vm_writev() of the mapping, on ourselves. */
+static int process_vm_access(int write)
 {
 	struct iovec local, remote;
-	char buf[PG], *p;
+	char buf[PG] = { 1 }, *p;
+	ssize_t n;
 
 	MAP_OR_RETURN(p, PG);
 	local.iov_base = buf;
 	local.iov_len = PG;
 	remote.iov_base = p;
 	remote.iov_len = PG;
-	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) < 0 ? errno : 0;
+	n = write ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0) :
+		    process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	return n < 0 ? errno : 0;
+}
+
+static int c_process_vm_readv(void)
+{
+	return process_vm_access(0);
+}
+
+static int c_process_vm_writev(void)
+{
+	return process_vm_access(1);
 }
 
 static int c_proc_pid_mem(void)
@@ -211,7 +226,8 @@ static int c_proc_pid_mem(void)
 	return pread(fd, buf, PG, (off_t)(uintptr_t)p) < 0 ? errno : 0;
 }
 
-static int c_ptrace_peek(void)
+/* PTRACE_PEEKDATA or PTRACE_POKEDATA of a child's copy of the mapping. */
+static int ptrace_access(int request)
 {
 	int status, err = 0;
 	char *p;
@@ -228,11 +244,21 @@ static int c_ptrace_peek(void)
 		return errno;
 	waitpid(pid, &status, 0);
 	errno = 0;
-	if (ptrace(PTRACE_PEEKDATA, pid, p, 0) == -1 && errno)
+	if (ptrace(request, pid, p, 0) == -1 && errno)
 		err = errno;
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return err;
+}
+
+static int c_ptrace_peek(void)
+{
+	return ptrace_access(PTRACE_PEEKDATA);
+}
+
+static int c_ptrace_poke(void)
+{
+	return ptrace_access(PTRACE_POKEDATA);
 }
 
 /* Long-term pin: io_uring registered buffers. */
@@ -286,8 +312,8 @@ static int c_direct_write(void)
 	return pwrite(fd, p, len, 0) < 0 ? errno : 0;
 }
 
-/* ARG: a block device. O_DIRECT from a buffer not aligned to the block size. */
-static int c_direct_misaligned(void)
+/* ARG: a block device. O_DIRECT pread of len bytes into the mapping at offset off. */
+static int direct_read_at(size_t off, size_t len)
 {
 	char *p;
 	int fd;
@@ -296,7 +322,203 @@ static int c_direct_misaligned(void)
 	fd = open(args[0], O_RDONLY | O_DIRECT);
 	if (fd < 0)
 		return errno;
-	return pread(fd, p + 1, PG, 0) < 0 ? errno : 0;
+	return pread(fd, p + off, len, 0) < 0 ? errno : 0;
+}
+
+/* A buffer not aligned to the block size */
+static int c_direct_misaligned(void)
+{
+	return direct_read_at(1, PG);
+}
+
+static int c_direct_read(void)
+{
+	return direct_read_at(0, 4 * PG);
+}
+
+/* A length that is not a multiple of the block size */
+static int c_direct_odd_length(void)
+{
+	return direct_read_at(0, PG + 100);
+}
+
+/* mremap to another address, same size: the pages move with their data. */
+static int c_mremap_move(void)
+{
+	char *p, *q, *to;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	memset(p, 0x3c, 4 * PG);
+	to = mmap(NULL, 4 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (to == MAP_FAILED)
+		return errno;
+	q = mremap(p, 4 * PG, 4 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	if (q == MAP_FAILED)
+		return errno;
+	for (size_t i = 0; i < 4 * PG; i++)
+		if (q[i] != 0x3c)
+			return EILSEQ;
+	return 0;
+}
+
+/* mremap to a smaller size: allowed, the rest goes back to the pool. */
+static int c_mremap_shrink(void)
+{
+	volatile char *p;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	if (mremap((char *)p, 4 * PG, PG, 0) == MAP_FAILED)
+		return errno;
+	p[0] = 1;
+	return 0;
+}
+
+static int c_mprotect_exec(void)
+{
+	char *p;
+
+	MAP_OR_RETURN(p, PG);
+	return mprotect(p, PG, PROT_READ | PROT_EXEC) ? errno : 0;
+}
+
+static int c_mprotect_none(void)
+{
+	volatile char *p;
+
+	MAP_OR_RETURN(p, PG);
+	if (mprotect((char *)p, PG, PROT_NONE))
+		return errno;
+	p[0] = 1;	/* SIGSEGV */
+	return 0;
+}
+
+/* madv-ADVICE: madvise(MADV_ADVICE) of a whole mapping; the case name gives the advice. */
+static int c_madvise(void)
+{
+	static const struct { const char *name; int advice; } adv[] = {
+		{ "madv-free", MADV_FREE }, { "madv-remove", MADV_REMOVE },
+		{ "madv-willneed", MADV_WILLNEED }, { "madv-cold", MADV_COLD },
+		{ "madv-pageout", MADV_PAGEOUT }, { "madv-mergeable", MADV_MERGEABLE },
+		{ "madv-hugepage", MADV_HUGEPAGE }, { "madv-populate-write", MADV_POPULATE_WRITE },
+	};
+	char *p;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	for (size_t i = 0; i < sizeof(adv) / sizeof(adv[0]); i++)
+		if (!strcmp(case_name, adv[i].name))
+			return madvise(p, 4 * PG, adv[i].advice) ? errno : 0;
+	return ENOSYS;
+}
+
+/* MADV_DONTFORK: the child has no mapping there (SIGSEGV), the parent keeps it. */
+static int c_madv_dontfork(void)
+{
+	volatile char *p;
+	int status;
+	pid_t pid;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	if (madvise((char *)p, 4 * PG, MADV_DONTFORK))
+		return errno;
+	p[0] = 'P';
+	pid = fork();
+	if (pid == 0) {
+		p[0] = 'C';
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return errno;
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSEGV)
+		return ECHILD;
+	return p[0] == 'P' ? 0 : EILSEQ;
+}
+
+/* An anonymous MAP_FIXED mapping over the middle page: the pages around it stay. */
+static int c_map_fixed_over(void)
+{
+	char *p, *mid;
+
+	MAP_OR_RETURN(p, 3 * PG);
+	memset(p, 0x77, 3 * PG);
+	mid = mmap(p + PG, PG, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_SHARED | MAP_ANONYMOUS,
+		   -1, 0);
+	if (mid == MAP_FAILED)
+		return errno;
+	if (p[0] != 0x77 || p[2 * PG] != 0x77 || mid[0] != 0)
+		return EILSEQ;
+	return 0;
+}
+
+/* A length that is not a multiple of the page size maps whole pages. */
+static int c_map_odd_length(void)
+{
+	volatile char *p;
+
+	MAP_OR_RETURN(p, PG + 100);
+	p[2 * PG - 1] = 1;
+	return 0;
+}
+
+/* The file opened for writing only: mmap needs read access. */
+static int c_open_wronly(void)
+{
+	int fd = open(provider, O_WRONLY);
+
+	if (fd < 0)
+		return errno;
+	return mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED ? errno : 0;
+}
+
+/* Opened read-only: a read-only shared mapping works, making it writable does not. */
+static int c_readonly_mprotect_write(void)
+{
+	int fd = open(provider, O_RDONLY);
+	char *p;
+
+	if (fd < 0)
+		return errno;
+	p = mmap(NULL, PG, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	if (p[0])
+		return EILSEQ;
+	return mprotect(p, PG, PROT_READ | PROT_WRITE) ? errno : 0;
+}
+
+/* read() of the file itself: nothing to read there. */
+static int c_file_read(void)
+{
+	int fd = open(provider, O_RDONLY);
+	char buf[16];
+
+	if (fd < 0)
+		return errno;
+	return read(fd, buf, sizeof(buf)) < 0 ? errno : 0;
+}
+
+static int c_mlock(void)
+{
+	char *p;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	return mlock(p, 4 * PG) ? errno : 0;
+}
+
+/* write() from the mapping into a pipe (a CPU copy), then splice() it to /dev/null. */
+static int c_splice_pipe(void)
+{
+	int pfd[2], null;
+	char *p;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	if (pipe(pfd))
+		return errno;
+	null = open("/dev/null", O_WRONLY);
+	if (null < 0)
+		return errno;
+	if (write(pfd[1], p, 4 * PG) != 4 * PG)
+		return errno ? errno : EIO;
+	return splice(pfd[0], NULL, null, NULL, 4 * PG, 0) != 4 * PG ? (errno ? errno : EIO) : 0;
 }
 
 /*
@@ -367,6 +589,19 @@ static int passthru_copy(passthru_fn cmd, struct io_uring *ring)
 		return errno;
 	e = cmd(ring, src, 0, p, len);
 	return e ? e : cmd(ring, dst, 1, p, len);
+}
+
+/* ARG: a namespace block device. A passthrough read longer than the mapping. */
+static int c_passthru_beyond(void)
+{
+	char *p;
+	int fd;
+
+	MAP_OR_RETURN(p, 4 * PG);
+	fd = open(args[0], O_RDONLY);
+	if (fd < 0)
+		return errno;
+	return ioctl_passthru(NULL, fd, 0, p, 8 * PG);
 }
 
 /* With block devices (/dev/nvmeXnY) */
@@ -494,11 +729,36 @@ static const struct {
 	{ "process-vm-readv", c_process_vm_readv },
 	{ "proc-pid-mem", c_proc_pid_mem },
 	{ "ptrace-peek", c_ptrace_peek },
+	{ "ptrace-poke", c_ptrace_poke },
 	{ "uring-register", c_uring_register },
 	{ "buffered", c_buffered },
 	{ "direct-write", c_direct_write },
 	{ "direct-misaligned", c_direct_misaligned },
+	{ "direct-read", c_direct_read },
+	{ "direct-odd-length", c_direct_odd_length },
+	{ "mremap-move", c_mremap_move },
+	{ "mremap-shrink", c_mremap_shrink },
+	{ "mprotect-exec", c_mprotect_exec },
+	{ "mprotect-none", c_mprotect_none },
+	{ "madv-free", c_madvise },
+	{ "madv-remove", c_madvise },
+	{ "madv-willneed", c_madvise },
+	{ "madv-cold", c_madvise },
+	{ "madv-pageout", c_madvise },
+	{ "madv-mergeable", c_madvise },
+	{ "madv-hugepage", c_madvise },
+	{ "madv-populate-write", c_madvise },
+	{ "madv-dontfork", c_madv_dontfork },
+	{ "map-fixed-over", c_map_fixed_over },
+	{ "map-odd-length", c_map_odd_length },
+	{ "open-wronly", c_open_wronly },
+	{ "readonly-mprotect-write", c_readonly_mprotect_write },
+	{ "file-read", c_file_read },
+	{ "mlock", c_mlock },
+	{ "process-vm-writev", c_process_vm_writev },
+	{ "splice-pipe", c_splice_pipe },
 	{ "passthru-copy", c_passthru_copy },
+	{ "passthru-beyond", c_passthru_beyond },
 	{ "uring-passthru-copy", c_uring_passthru_copy },
 	{ "hold", c_hold },
 	{ "revoke-touch", c_revoke_touch },
@@ -529,6 +789,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	provider = argv[1];
+	case_name = argv[2];
 	args = argv + 3;
 	nargs = argc - 3;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -93,9 +93,10 @@ git_w checkout -q "${commits[-1]}"
 mapfile -t files < <(git_w diff --name-only base HEAD -- '*.c')
 kmake=(make -C "$wt" O="$obj" ARCH=x86_64 C=2)
 # Warnings of FILE with line and column numbers removed, one per line, sorted.
+# (With O=, the compiler and sparse name sources by their absolute path.)
 sparse_of() {
-	"${kmake[@]}" "${1%.c}.o" 2>&1 | grep -E "^$1:[0-9]+:[0-9]+: (warning|error):" |
-		sed -E 's/:[0-9]+:[0-9]+:/:/' | sort || true
+	"${kmake[@]}" "${1%.c}.o" 2>&1 | grep -E "(^|/)$1:[0-9]+:[0-9]+: (warning|error):" |
+		sed -E "s#^(.*/)?$1:[0-9]+:[0-9]+:#$1:#" | sort || true
 }
 [[ -f $obj/.config ]] || KERNEL_TREE=$wt KERNEL_OBJ=$obj "$top/buildsys/kernel-build.sh" bench >/dev/null
 for f in "${files[@]}"; do sparse_of "$f" >"$obj/sparse-after.${f//\//_}"; done

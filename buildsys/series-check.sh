@@ -111,7 +111,7 @@ for f in "${files[@]}"; do
 		echo "$new" | sed 's/^/      /' >&2
 		bad=1
 	else
-		echo "    $f: no new warnings ($(wc -l <"$a") the base has too)"
+		echo "    $f: no new warnings ($(wc -l <"$a"), all in the base too)"
 	fi
 done
 git_w checkout -q "${commits[-1]}"

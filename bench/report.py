@@ -32,9 +32,12 @@ def line(table, section, case, a, b, ratio, goal=None, higher_is_better=False, u
 
 
 def fio_lines(rows, table):
+    sections = {"own": "fio, CMB's own namespace",
+                "cross": "fio, across devices (QEMU bounces peer DMA)",
+                "control": "fio A/A control, DRAM vs DRAM on the own namespace: the noise floor"}
     for (target, job), rs in by(rows, "fio", "target", "job").items():
         own = target == "own"
-        sec = "fio, CMB's own namespace" if own else "fio, across devices (QEMU bounces peer DMA)"
+        sec = sections[target]
         name = f"{rs[0]['file']} {job}"
         iops = lambda side: med(r[side]["iops"] for r in rs)
         line(table, sec, name + " IOPS", iops("cmb"), iops("dram"),
@@ -90,6 +93,7 @@ def plot(table, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     short = {"fio, CMB's own": "fio own ns", "fio, across de": "fio cross-dev",
+             "fio A/A contro": "fio A/A control",
              "mmap + first t": "mmap+touch", "unbind time vs": "unbind", "p2p-copy data1": "p2p-copy"}
     labels = [f"{short.get(t['section'][:14], t['section'])}: {t['case']}" for t in table]
     fig, ax = plt.subplots(figsize=(10, 0.32 * len(table) + 1.5))

@@ -623,14 +623,31 @@ static int c_uring_passthru_copy(void)
 }
 
 /* ARG: bytes, seconds: hold a mapping (touched) for a while, e.g. to fill the pool. */
+/* Write val to the first byte of every page of a mapping. */
+static void touch_pages(volatile char *p, size_t len, char val)
+{
+	for (size_t i = 0; i < len; i += PG)
+		p[i] = val;
+}
+
+/* Create the file path, telling a waiting test that we are ready; 0 or an errno. */
+static int signal_ready(const char *path)
+{
+	int fd = open(path, O_CREAT | O_WRONLY, 0600);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
 static int c_hold(void)
 {
 	size_t len = arg_ul(0);
 	volatile char *p;
 
 	MAP_OR_RETURN(p, len);
-	for (size_t i = 0; i < len; i += PG)
-		p[i] = 1;
+	touch_pages(p, len, 1);
 	sleep(arg_ul(1));
 	return 0;
 }
@@ -644,19 +661,16 @@ static int c_revoke_touch(void)
 {
 	size_t len = arg_ul(0);
 	volatile char *p;
-	int fd;
+	int err;
 
 	MAP_OR_RETURN(p, len);
-	for (size_t i = 0; i < len; i += PG)
-		p[i] = 1;
-	fd = open(args[1], O_CREAT | O_WRONLY, 0600);
-	if (fd < 0)
-		return errno;
-	close(fd);
+	touch_pages(p, len, 1);
+	err = signal_ready(args[1]);
+	if (err)
+		return err;
 	while (access(args[2], F_OK))
 		usleep(20000);
-	for (size_t i = 0; i < len; i += PG)
-		p[i] = 2;
+	touch_pages(p, len, 2);
 	return 0;
 }
 
@@ -693,19 +707,17 @@ static int c_hold_maps(void)
 {
 	unsigned long count = arg_ul(0);
 	size_t len = arg_ul(1);
-	int fd;
+	int err;
 
 	for (unsigned long n = 0; n < count; n++) {
 		volatile char *p;
 
 		MAP_OR_RETURN(p, len);
-		for (size_t i = 0; i < len; i += PG)
-			p[i] = 1;
+		touch_pages(p, len, 1);
 	}
-	fd = open(args[2], O_CREAT | O_WRONLY, 0600);
-	if (fd < 0)
-		return errno;
-	close(fd);
+	err = signal_ready(args[2]);
+	if (err)
+		return err;
 	for (;;)
 		pause();
 }

@@ -9,8 +9,8 @@ BUILD ?= build
 kernel_debug := $(BUILD)/obj-debug/arch/x86/boot/bzImage
 kernel_bench := $(BUILD)/obj-bench/arch/x86/boot/bzImage
 
-.PHONY: all deps kernel-tree kernel kernel-bench tools demo check check-runner series-check test vm bench \
-	export-patches check-exported clean distclean
+.PHONY: all deps kernel-tree kernel kernel-bench tools demo check check-runner series-check test soak vm \
+	bench export-patches check-exported clean distclean
 
 all: kernel tools
 
@@ -52,6 +52,12 @@ check-runner: kernel
 # Only the tests: make test TESTS=nvme/001
 test: kernel tools
 	@tests/run $(TESTS)
+
+# The long soak (tests/soak): random maps, forks, verified copies, unbinds and resets in the
+# test bed for SOAK_MINUTES; SOAK_SEED replays a seed's choices. Log under $(BUILD)/soak/.
+SOAK_MINUTES ?= 30
+soak: kernel tools
+	@tests/soak -k $(kernel_debug) $(SOAK_MINUTES) $(SOAK_SEED)
 
 # Figures measured side by side in one run, on the non-debug kernel (bench/).
 bench: kernel-bench tools

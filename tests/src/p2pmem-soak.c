@@ -278,11 +278,14 @@ static bool in_window(const struct ctx *c)
 	       atomic_load(&sh->rgen) != c->r0;
 }
 
-/* The errnos of a device that goes away or comes back, of a revoked mapping. */
+/*
+ * The errnos of a device that goes away or comes back, of a revoked mapping;
+ * ENOSPC: a namespace being removed has its capacity set to 0 first.
+ */
 static bool teardown_errno(int e)
 {
 	return e == EFAULT || e == ENODEV || e == ENXIO || e == EIO || e == ENOENT ||
-	       e == EAGAIN;
+	       e == EAGAIN || e == ENOSPC;
 }
 
 /* Accept the error e of what only inside a teardown window; true if there was one. */

@@ -419,8 +419,9 @@ static int map_new(struct ctx *c, struct map *m)
 	memset(m, 0, sizeof(*m));
 	m->iface = rnd(c, 2);
 	m->len = random_len(c);
-	provider_path(path, sizeof(path), m->iface);
 	step_begin(c, "op=map iface=%s len=%zu", m->iface ? "allocate" : "dev", m->len);
+	/* After step_begin: a name read before it may be older than the generation. */
+	provider_path(path, sizeof(path), m->iface);
 	m->gen = c->u0;
 	fd = open(path, O_RDWR);
 	if (fd < 0)

@@ -722,6 +722,166 @@ static int c_hold_maps(void)
 		pause();
 }
 
+/* The bytes every page of the pool gets in sq-apart: no SQE has opcode 0xa5. */
+static void sq_pattern(volatile uint64_t *p, size_t len, int check, int *bad)
+{
+	for (size_t i = 0; i < len / 8; i++) {
+		uint64_t v = 0xa5a5a5a500000000ULL | i;
+
+		if (!check)
+			p[i] = v;
+		else if (p[i] != v)
+			*bad = 1;
+	}
+}
+
+struct user_range {
+	char *p;
+	size_t len;
+	uint64_t phys;	/* the mapping's file offset */
+};
+
+/* Map the whole pool in pieces as large as it gives; returns how many. */
+static int map_all(struct user_range *r, int max)
+{
+	size_t len = 64UL << 20;
+	int n = 0;
+
+	while (n < max && len >= PG) {
+		char *p = map(len, MAP_SHARED, 0);
+
+		if (p == MAP_FAILED) {
+			len /= 2;
+			continue;
+		}
+		r[n++] = (struct user_range){ .p = p, .len = len };
+	}
+	return n;
+}
+
+/* Fill in the physical start of each mapping from /proc/self/maps. */
+static int user_ranges_phys(struct user_range *r, int n)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+
+	if (!f)
+		return errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, off;
+
+		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) != 3)
+			continue;
+		for (int i = 0; i < n; i++)
+			if ((uintptr_t)r[i].p == lo)
+				r[i].phys = off;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Does [a, a + 64) lie in a user mapping? */
+static int in_user(struct user_range *r, int n, uint64_t a)
+{
+	for (int i = 0; i < n; i++)
+		if (a >= r[i].phys && a < r[i].phys + r[i].len)
+			return 1;
+	return 0;
+}
+
+/*
+ * Scan the raw BAR (DEV/resourceN, the one holding the mappings) in 64-byte
+ * slots: count NVMe Read/Write commands to namespace 1 inside and outside
+ * the user mappings.
+ */
+static int scan_bar(const char *devdir, struct user_range *r, int n, long *in, long *out)
+{
+	char path[4096];
+	volatile uint8_t *b;
+	FILE *f;
+	int bar = 0, fd;
+
+	snprintf(path, sizeof(path), "%s/resource", devdir);
+	f = fopen(path, "r");
+	if (!f)
+		return errno;
+	for (;; bar++) {
+		unsigned long long lo, hi, flags;
+
+		if (fscanf(f, "%llx %llx %llx", &lo, &hi, &flags) != 3) {
+			fclose(f);
+			return ENOENT;
+		}
+		if (r[0].phys < lo || r[0].phys > hi)
+			continue;
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/resource%d", devdir, bar);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return errno;
+		b = mmap(NULL, hi - lo + 1, PROT_READ, MAP_SHARED, fd, 0);
+
+		close(fd);
+		if (b == MAP_FAILED)
+			return errno;
+		for (uint64_t o = 0; o < hi - lo + 1; o += 64) {
+			uint32_t nsid = *(volatile uint32_t *)(b + o + 4);
+
+			if ((b[o] == 0x01 || b[o] == 0x02) && nsid == 1)
+				++*(in_user(r, n, lo + o) ? in : out);
+		}
+		return 0;
+	}
+}
+
+/*
+ * ARG: the provider's PCI device directory, ready file, go file. Map all of
+ * the pool and fill it, create the ready file, wait for the go file (the
+ * test does I/O meanwhile, so the driver writes commands into its SQs), then:
+ * EILSEQ if a mapped byte changed, EEXIST if the raw BAR has an NVMe command
+ * inside a mapping, ENOENT if it has none outside them (no SQ in the CMB to
+ * tell apart), ok otherwise.
+ */
+static int c_sq_apart(void)
+{
+	struct user_range r[64];
+	long in = 0, out = 0;
+	int n = map_all(r, 64), bad = 0, err;
+
+	if (!n)
+		return ENOMEM;
+	for (int i = 0; i < n; i++)
+		sq_pattern((uint64_t *)r[i].p, r[i].len, 0, &bad);
+	err = user_ranges_phys(r, n) ?: signal_ready(args[1]);
+	if (err)
+		return err;
+	while (access(args[2], F_OK))
+		usleep(20000);
+	for (int i = 0; i < n; i++)
+		sq_pattern((uint64_t *)r[i].p, r[i].len, 1, &bad);
+	if (bad)
+		return EILSEQ;
+	err = scan_bar(args[0], r, n, &in, &out);
+	fprintf(stderr, "sq-apart: %d mappings; commands in the BAR: %ld outside them, %ld inside\n",
+		n, out, in);
+	return err ?: in ? EEXIST : out ? 0 : ENOENT;
+}
+
+/* Map all of the pool: every byte must read zero (EILSEQ otherwise). */
+static int c_pool_zeroed(void)
+{
+	struct user_range r[64];
+	int n = map_all(r, 64);
+
+	if (!n)
+		return ENOMEM;
+	for (int i = 0; i < n; i++)
+		for (size_t j = 0; j < r[i].len; j++)
+			if (r[i].p[j])
+				return EILSEQ;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	case_fn fn;
@@ -776,6 +936,8 @@ static const struct {
 	{ "revoke-touch", c_revoke_touch },
 	{ "map-loop", c_map_loop },
 	{ "hold-maps", c_hold_maps },
+	{ "sq-apart", c_sq_apart },
+	{ "pool-zeroed", c_pool_zeroed },
 };
 
 static pid_t child;

@@ -756,6 +756,7 @@ static bool ctrl_live(char *name, size_t size)
 	bool found = false;
 	DIR *dir;
 	FILE *f;
+	int fd;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme", opt.bdf);
 	dir = opendir(path);
@@ -773,9 +774,17 @@ static bool ctrl_live(char *name, size_t size)
 		return false;
 	found = fscanf(f, "%15s", state) == 1 && !strcmp(state, "live");
 	fclose(f);
+	/*
+	 * The namespace's node appears (devtmpfs) before its disk is live and
+	 * opening it gives ENXIO meanwhile: it is ready once it opens.
+	 */
 	snprintf(path, sizeof(path), "/dev/%sn1", name);
-	if (!found || access(path, F_OK))
+	if (!found)
 		return false;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	close(fd);
 	provider_path(path, sizeof(path), 1);
 	return !access(path, F_OK);
 }

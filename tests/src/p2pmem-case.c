@@ -722,7 +722,10 @@ static int c_hold_maps(void)
 		pause();
 }
 
-/* The bytes every page of the pool gets in sq-apart: no SQE has opcode 0xa5. */
+/*
+ * The words every page of the pool gets in sq-apart: 0xa5a5a5a5 where an SQE
+ * has its namespace ID, so no word pair looks like a command to namespace 1.
+ */
 static void sq_pattern(volatile uint64_t *p, size_t len, int check, int *bad)
 {
 	for (size_t i = 0; i < len / 8; i++) {
@@ -867,7 +870,10 @@ static int c_sq_apart(void)
 	return err ?: in ? EEXIST : out ? 0 : ENOENT;
 }
 
-/* Map all of the pool: every byte must read zero (EILSEQ otherwise). */
+/*
+ * Map all of the pool: every byte must read zero (EILSEQ otherwise). Then
+ * fill it, so that the next run checks memory a user has written to.
+ */
 static int c_pool_zeroed(void)
 {
 	struct user_range r[64];
@@ -875,10 +881,12 @@ static int c_pool_zeroed(void)
 
 	if (!n)
 		return ENOMEM;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		for (size_t j = 0; j < r[i].len; j++)
 			if (r[i].p[j])
 				return EILSEQ;
+		memset(r[i].p, 0x5a, r[i].len);
+	}
 	return 0;
 }
 

@@ -28,8 +28,9 @@
  * the counts on stderr; exit status 1 otherwise.
  *
  * "nth" writes STRING to FILE (opened first) with fail-nth set to N, and
- * prints the write's outcome and "reached" or "not reached" (whether the Nth
- * point was reached): for operations driven from a shell, e.g. unbind.
+ * prints the write's outcome and "reached" (the Nth point was reached and
+ * failed) or "not-reached: M points" (the write reached only M < N): for
+ * operations driven from a shell, e.g. unbind.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -306,15 +307,23 @@ static int run(void)
 /* nth N FILE STRING */
 static int write_nth(char **argv)
 {
+	unsigned int n = strtoul(argv[2], NULL, 10), left;
 	int fd = open(argv[3], O_WRONLY);
 	ssize_t r;
 
 	if (fd < 0)
 		die("open %s: %s", argv[3], strerror(errno));
-	set_nth(strtoul(argv[2], NULL, 10));
+	set_nth(n);
 	r = write(fd, argv[4], strlen(argv[4]));
-	printf("%s %s\n", r < 0 ? strerrorname_np(errno) : "ok",
-	       get_nth() ? "not-reached" : "reached");
+	left = get_nth();
+	if (r < 0)
+		printf("%s ", strerrorname_np(errno));
+	else
+		printf("ok ");
+	if (left)
+		printf("not-reached: %u points\n", n - left);
+	else
+		printf("reached\n");
 	return 0;
 }
 

@@ -22,10 +22,11 @@
  *
  * Only the call itself runs with fail-nth set. Each attempt must succeed
  * (map: memory that reads zero; I/O: the right bytes, compared with the
- * device's read into DRAM) or fail with ENOMEM (mmap) or ENOMEM/EIO (I/O), and p2pmem/available (found from PROVIDER) must be back at its
- * start value after each map and at the end; map must reach at least one
- * fault point. Prints "OP: every injected fault failed cleanly" on success,
- * the counts on stderr; exit status 1 otherwise.
+ * device's read into DRAM) or fail with ENOMEM (mmap) or ENOMEM/EIO (I/O),
+ * and p2pmem/available (found from PROVIDER) must be back at its start value
+ * after each map and at the end; map must reach at least one fault point.
+ * Prints "OP: every injected fault failed cleanly" (or "OP: no allocation on
+ * this path") on success, the counts on stderr; exit status 1 otherwise.
  *
  * "nth" writes STRING to FILE (opened first) with fail-nth set to N, and
  * prints the write's outcome and "reached" (the Nth point was reached and

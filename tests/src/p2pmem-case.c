@@ -762,11 +762,16 @@ static int map_all(struct user_range *r, int max)
 	return n;
 }
 
-/* Fill in the physical start of each mapping from /proc/self/maps. */
+/*
+ * Fill in the physical start of each mapping from the VMA that holds it in
+ * /proc/self/maps (adjacent mappings of contiguous p2pmem may share one VMA);
+ * ENOENT if one is missing.
+ */
 static int user_ranges_phys(struct user_range *r, int n)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	char line[512];
+	int found = 0;
 
 	if (!f)
 		return errno;
@@ -776,11 +781,13 @@ static int user_ranges_phys(struct user_range *r, int n)
 		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) != 3)
 			continue;
 		for (int i = 0; i < n; i++)
-			if ((uintptr_t)r[i].p == lo)
-				r[i].phys = off;
+			if ((uintptr_t)r[i].p >= lo && (uintptr_t)r[i].p < hi) {
+				r[i].phys = off + ((uintptr_t)r[i].p - lo);
+				found++;
+			}
 	}
 	fclose(f);
-	return 0;
+	return found == n ? 0 : ENOENT;
 }
 
 /* Does [a, a + 64) lie in a user mapping? */

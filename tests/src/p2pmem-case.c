@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/nvme_ioctl.h>
 #include <liburing.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -897,6 +898,246 @@ static int c_pool_zeroed(void)
 	return 0;
 }
 
+/*
+ * One worker of free-race: map 1-4 pages, check that they are zeroed, stamp
+ * them with a token of our own, then either check the token and munmap, or
+ * start an O_DIRECT read into the pages with io_uring and munmap before it
+ * completes, so that the I/O holds the last reference and the page is freed
+ * from the completion path. A page that two mappings share shows up as a
+ * stale (non-zero) new page or a token that changed under us: EILSEQ.
+ */
+static int free_race_worker(int dev, unsigned int seed, time_t end)
+{
+	struct io_uring ring;
+	unsigned long n;
+	int ret;
+
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret)
+		return -ret;
+	for (n = 0; time(NULL) < end; n++) {
+		size_t len = (1 + rand_r(&seed) % 4) * PG;
+		uint64_t token = ((uint64_t)getpid() << 32) | n;
+		struct io_uring_cqe *cqe;
+		volatile uint64_t *p;
+
+		MAP_OR_RETURN(p, len);
+		for (size_t i = 0; i < len / 8; i++)
+			if (p[i])
+				return EILSEQ;
+		for (size_t i = 0; i < len / 8; i++)
+			p[i] = token;
+		if (n & 1) {
+			sched_yield();
+			for (size_t i = 0; i < len / 8; i++)
+				if (p[i] != token)
+					return EILSEQ;
+			munmap((void *)p, len);
+			continue;
+		}
+		io_uring_prep_read(io_uring_get_sqe(&ring), dev, (void *)p, PG,
+				   (off_t)(rand_r(&seed) % 256) * PG);
+		if (io_uring_submit(&ring) != 1)
+			return EIO;
+		munmap((void *)p, len);
+		ret = io_uring_wait_cqe(&ring, &cqe);
+		if (ret)
+			return -ret;
+		if (cqe->res != (int)PG)
+			return cqe->res < 0 ? -cqe->res : EIO;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+/*
+ * ARG: seconds, block device (one that P2PDMA reaches), workers. Mapping and
+ * unmapping churn in that many processes, with I/O pins, for the window in
+ * which a freed page is back in the pool before the mm is done with it: the
+ * first worker that fails gives its errno.
+ */
+static int c_free_race(void)
+{
+	time_t end = time(NULL) + arg_ul(0);
+	unsigned long workers = arg_ul(2);
+	int dev = open(args[1], O_RDONLY | O_DIRECT);
+	int status, err = 0;
+
+	if (dev < 0)
+		return errno;
+	for (unsigned long w = 0; w < workers; w++)
+		if (fork() == 0)
+			_exit(free_race_worker(dev, (unsigned int)w, end));
+	while (wait(&status) > 0) {
+		if (err)
+			continue;
+		if (WIFSIGNALED(status))
+			err = EINTR;
+		else if (WEXITSTATUS(status))
+			err = WEXITSTATUS(status);
+	}
+	return err;
+}
+
+/* Read the first byte of every page of a mapping: present PTEs that are clean. */
+static void read_pages(volatile char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i += PG)
+		(void)p[i];
+}
+
+/*
+ * Write-protect a mapping whose PTEs are clean, so that the next store is a
+ * write fault on a present page (->page_mkwrite() for a file that has one):
+ * "mprotect" makes it read-only and writable again (a dirty PTE would be made
+ * writable again at once), "clear-refs" resets the soft-dirty bits of the
+ * whole process (as CRIU does).
+ */
+static int write_protect(volatile char *p, size_t len, const char *how)
+{
+	int fd;
+
+	if (!strcmp(how, "mprotect"))
+		return mprotect((void *)p, len, PROT_READ) ||
+		       mprotect((void *)p, len, PROT_READ | PROT_WRITE) ? errno : 0;
+	fd = open("/proc/self/clear_refs", O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, "4", 1) != 1)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * ARG: mprotect|clear-refs, seconds. A store after write protection must
+ * complete (and the data stay): SIGALRM after that many seconds if the
+ * write fault never ends.
+ */
+static int c_store_after_wrprotect(void)
+{
+	size_t len = 4 * PG;
+	volatile char *p;
+	int err;
+
+	MAP_OR_RETURN(p, len);
+	read_pages(p, len);
+	err = write_protect(p, len, args[0]);
+	if (err)
+		return err;
+	alarm(arg_ul(1));
+	touch_pages(p, len, 2);
+	alarm(0);
+	for (size_t i = 0; i < len; i += PG)
+		if (p[i] != 2)
+			return EILSEQ;
+	return 0;
+}
+
+/*
+ * ARG: mprotect|clear-refs, seconds, block device. The same for an O_DIRECT
+ * read into the write-protected mapping, whose GUP takes the write fault.
+ */
+static int c_direct_read_after_wrprotect(void)
+{
+	size_t len = 4 * PG;
+	volatile char *p;
+	int fd, err;
+
+	MAP_OR_RETURN(p, len);
+	read_pages(p, len);
+	err = write_protect(p, len, args[0]);
+	if (err)
+		return err;
+	fd = open(args[2], O_RDONLY | O_DIRECT);
+	if (fd < 0)
+		return errno;
+	alarm(arg_ul(1));
+	if (pread(fd, (void *)p, len, 0) != (ssize_t)len)
+		return errno ? errno : EIO;
+	alarm(0);
+	return 0;
+}
+
+/*
+ * ARG: ready file, go file. Open the provider, create the ready file, wait
+ * for the go file (the test unbinds and binds the controller meanwhile),
+ * then map through the file opened before: the errno of that mmap().
+ */
+static int c_stale_fd(void)
+{
+	int fd = open(provider, O_RDWR), err;
+	void *p;
+
+	if (fd < 0)
+		return errno;
+	err = signal_ready(args[0]);
+	if (err)
+		return err;
+	while (access(args[1], F_OK))
+		usleep(20000);
+	p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? errno : 0;
+}
+
+/*
+ * The cache attribute of the PTEs of a mapping, from the kernel's page table
+ * dump of the current process (CONFIG_PTDUMP_DEBUGFS): print "cache: UC" for
+ * PCD and PWT, "cache: UC-" for PCD alone, "cache: WC" for PWT alone (the
+ * kernel's PAT layout) and "cache: WB" for neither.
+ */
+static int c_pte_cache(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/page_tables/current_kernel", "r");
+	unsigned long start, end;
+	char line[256];
+	char *p;
+
+	if (!f)
+		return errno;
+	MAP_OR_RETURN(p, 4 * PG);
+	touch_pages(p, 4 * PG, 1);
+	while (fgets(line, sizeof(line), f)) {
+		int pcd, pwt;
+
+		if (sscanf(line, "0x%lx-0x%lx", &start, &end) != 2 ||
+		    (unsigned long)p < start || (unsigned long)p >= end)
+			continue;
+		pcd = strstr(line, " PCD") != NULL;
+		pwt = strstr(line, " PWT") != NULL;
+		printf("cache: %s\n", pcd ? (pwt ? "UC" : "UC-") : (pwt ? "WC" : "WB"));
+		fflush(stdout);
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	return ENOENT;
+}
+
+/*
+ * ARG: bytes. Map that much and exit: how long the mmap() takes, a kill
+ * during it, or an unbind during it.
+ */
+static int c_map_once(void)
+{
+	size_t len = arg_ul(0);
+	struct timespec a, b;
+	char *p;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	MAP_OR_RETURN(p, len);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	fprintf(stderr, "map-once: mmap() of %zu MiB took %ld ms\n", len >> 20,
+		(b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	munmap(p, len);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	fprintf(stderr, "map-once: munmap() took %ld ms\n",
+		(b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	case_fn fn;
@@ -953,6 +1194,12 @@ static const struct {
 	{ "hold-maps", c_hold_maps },
 	{ "sq-apart", c_sq_apart },
 	{ "pool-zeroed", c_pool_zeroed },
+	{ "free-race", c_free_race },
+	{ "stale-fd", c_stale_fd },
+	{ "pte-cache", c_pte_cache },
+	{ "map-once", c_map_once },
+	{ "store-after-wrprotect", c_store_after_wrprotect },
+	{ "direct-read-after-wrprotect", c_direct_read_after_wrprotect },
 };
 
 static pid_t child;

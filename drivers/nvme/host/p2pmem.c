@@ -15,6 +15,19 @@
 
 #include "nvme.h"
 
+/* Whether @ctrl is being removed or gone: removal marks it so first. */
+static bool nvme_ctrl_removed(struct nvme_ctrl *ctrl)
+{
+	switch (READ_ONCE(ctrl->state)) {
+	case NVME_CTRL_DELETING:
+	case NVME_CTRL_DELETING_NOIO:
+	case NVME_CTRL_DEAD:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /**
  * nvme_pci_mmap_cmb - map fresh CMB p2pmem into a process
  * @ctrl: the controller whose character device is being mapped
@@ -24,10 +37,31 @@
  * handed out; the I/O submission queues the driver keeps in the CMB are
  * allocated from the same pool and so can never be part of a mapping.
  *
- * Return: 0, or the errno of pci_p2pmem_alloc_mmap(): -ENODEV when the
- * controller has no published CMB.
+ * An open file keeps its controller, not the binding of the PCI device:
+ * after an unbind and a bind, the device's p2pmem is the new controller's,
+ * and a file of the old one must not get it.
+ *
+ * Return: 0, -ENODEV when the controller has no published CMB or has been
+ * removed, or another errno of pci_p2pmem_alloc_mmap().
  */
 int nvme_pci_mmap_cmb(struct nvme_ctrl *ctrl, struct vm_area_struct *vma)
 {
-	return pci_p2pmem_alloc_mmap(to_pci_dev(ctrl->dev), vma);
+	int ret;
+
+	if (nvme_ctrl_removed(ctrl))
+		return -ENODEV;
+
+	ret = pci_p2pmem_alloc_mmap(to_pci_dev(ctrl->dev), vma);
+
+	/*
+	 * The device may have been unbound and bound again since the check
+	 * above. Removal marks the controller before its p2pmem goes, and a
+	 * new binding publishes its own only after that: if the allocation
+	 * found the new binding's p2pmem, the controller reads as removed
+	 * now. The pages go back when mmap() unmaps the failed VMA.
+	 */
+	smp_rmb();
+	if (!ret && nvme_ctrl_removed(ctrl))
+		ret = -ENODEV;
+	return ret;
 }

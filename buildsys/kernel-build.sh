@@ -1,7 +1,8 @@
 #!/bin/bash
 # Configure and build bzImage of one kernel flavour: debug (tests) or bench (benchmarks).
 # Objects go to build/obj-FLAVOUR, so both flavours build incrementally side by side.
-# KERNEL_TREE and KERNEL_OBJ build another source tree into another directory (series-check).
+# KERNEL_TREE and KERNEL_OBJ build another source tree into another directory, KERNEL_TARGETS
+# other make targets than bzImage, e.g. directories ("mm/ block/"; series-check).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -9,6 +10,7 @@ flavour=${1:-debug}
 [[ -f $top/configs/$flavour.config ]] || die "no configs/$flavour.config (flavours: debug, bench)"
 obj=${KERNEL_OBJ:-$build/obj-$flavour}
 tree=${KERNEL_TREE:-$tree}
+read -ra targets <<<"${KERNEL_TARGETS:-bzImage}"
 frags=("$top/configs/base.config" "$top/configs/$flavour.config")
 mkdir -p "$obj"
 
@@ -35,10 +37,10 @@ if [[ ! -f $obj/.config ]] || [[ -n $(find "${frags[@]}" -newer "$obj/.config") 
 	((bad == 0)) || { mv "$obj/.config" "$obj/.config.rejected"; die "Kconfig did not accept configs/ as written (dependencies missing?)"; }
 fi
 
-say "building $flavour kernel in ${obj#$top/} (log: ${obj#$top/}/build.log)"
+say "building $flavour kernel (${targets[*]}) in ${obj#$top/} (log: ${obj#$top/}/build.log)"
 start=$SECONDS
 set +e
-"${kmake[@]}" bzImage >"$obj/build.log" 2>&1 &
+"${kmake[@]}" "${targets[@]}" >"$obj/build.log" 2>&1 &
 pid=$!
 while kill -0 $pid 2>/dev/null; do
 	sleep 20
@@ -52,4 +54,8 @@ if ((rc != 0)); then
 	grep -E -B2 -A6 'error:|Error [0-9]' "$obj/build.log" | head -60 >&2
 	die "kernel build failed (full log: $obj/build.log)"
 fi
-say "built ${obj#$top/}/arch/x86/boot/bzImage in $((SECONDS - start)) s"
+if [[ ${targets[*]} == bzImage ]]; then
+	say "built ${obj#$top/}/arch/x86/boot/bzImage in $((SECONDS - start)) s"
+else
+	say "built ${targets[*]} in ${obj#$top/} in $((SECONDS - start)) s"
+fi

@@ -15,19 +15,6 @@
 
 #include "nvme.h"
 
-/* Whether @ctrl is being removed or gone: removal marks it so first. */
-static bool nvme_ctrl_removed(struct nvme_ctrl *ctrl)
-{
-	switch (READ_ONCE(ctrl->state)) {
-	case NVME_CTRL_DELETING:
-	case NVME_CTRL_DELETING_NOIO:
-	case NVME_CTRL_DEAD:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /**
  * nvme_pci_mmap_cmb - map fresh CMB p2pmem into a process
  * @ctrl: the controller whose character device is being mapped
@@ -48,7 +35,8 @@ int nvme_pci_mmap_cmb(struct nvme_ctrl *ctrl, struct vm_area_struct *vma)
 {
 	int ret;
 
-	if (nvme_ctrl_removed(ctrl))
+	/* Removal makes the controller's state terminal first (DELETING). */
+	if (nvme_state_terminal(ctrl))
 		return -ENODEV;
 
 	ret = pci_p2pmem_alloc_mmap(to_pci_dev(ctrl->dev), vma);
@@ -61,7 +49,7 @@ int nvme_pci_mmap_cmb(struct nvme_ctrl *ctrl, struct vm_area_struct *vma)
 	 * now. The pages go back when mmap() unmaps the failed VMA.
 	 */
 	smp_rmb();
-	if (!ret && nvme_ctrl_removed(ctrl))
+	if (!ret && nvme_state_terminal(ctrl))
 		ret = -ENODEV;
 	return ret;
 }

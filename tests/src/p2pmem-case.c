@@ -15,6 +15,7 @@
 #include <linux/nvme_ioctl.h>
 #include <liburing.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -700,6 +701,46 @@ static int c_map_loop(void)
 }
 
 /*
+ * ARG: seconds. As map-loop, but a failed open() or mmap() does not end the
+ * loop: the mmap()s of a provider that is being unbound, or is gone, keep
+ * going through the allocator until the time is up. ok unless a mapping
+ * was not zeroed.
+ */
+static sigjmp_buf retry_jmp;
+
+static void retry_sigbus(int sig)
+{
+	(void)sig;
+	siglongjmp(retry_jmp, 1);
+}
+
+static int c_map_retry(void)
+{
+	time_t end = time(NULL) + arg_ul(0);
+	size_t len = 4 * PG;
+
+	/* A mapping revoked under the loop: SIGBUS, and on to the next. */
+	signal(SIGBUS, retry_sigbus);
+	while (time(NULL) < end) {
+		static volatile char *p;
+
+		if (sigsetjmp(retry_jmp, 1)) {
+			munmap((char *)p, len);
+			continue;
+		}
+		p = (void *)map(len, MAP_SHARED, 0);
+		if (p == MAP_FAILED)
+			continue;
+		for (size_t i = 0; i < len; i++)
+			if (p[i])
+				return EILSEQ;
+		memset((char *)p, 0x3c, len);
+		munmap((char *)p, len);
+	}
+	return 0;
+}
+
+/*
  * ARG: count, bytes, ready file. Set up count separate mappings of bytes each,
  * touch them, create the ready file and sleep until killed: live mappings for
  * teardown measurements.
@@ -1191,6 +1232,7 @@ static const struct {
 	{ "hold", c_hold },
 	{ "revoke-touch", c_revoke_touch },
 	{ "map-loop", c_map_loop },
+	{ "map-retry", c_map_retry },
 	{ "hold-maps", c_hold_maps },
 	{ "sq-apart", c_sq_apart },
 	{ "pool-zeroed", c_pool_zeroed },

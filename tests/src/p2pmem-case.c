@@ -682,6 +682,16 @@ static int c_revoke_touch(void)
  * the errno of the failing open() or mmap(), EILSEQ for a stale page, 0 if
  * nothing failed in time.
  */
+/* A new mapping must be all zeroes; dirty it for the next user to check. */
+static int zeroed_then_dirty(volatile char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return 0;
+	memset((char *)p, 0x3c, len);
+	return 1;
+}
+
 static int c_map_loop(void)
 {
 	time_t end = time(NULL) + arg_ul(0);
@@ -691,10 +701,8 @@ static int c_map_loop(void)
 		volatile char *p;
 
 		MAP_OR_RETURN(p, len);
-		for (size_t i = 0; i < len; i++)
-			if (p[i])
-				return EILSEQ;
-		memset((char *)p, 0x3c, len);
+		if (!zeroed_then_dirty(p, len))
+			return EILSEQ;
 		munmap((char *)p, len);
 	}
 	return 0;
@@ -731,10 +739,8 @@ static int c_map_retry(void)
 		p = (void *)map(len, MAP_SHARED, 0);
 		if (p == MAP_FAILED)
 			continue;
-		for (size_t i = 0; i < len; i++)
-			if (p[i])
-				return EILSEQ;
-		memset((char *)p, 0x3c, len);
+		if (!zeroed_then_dirty(p, len))
+			return EILSEQ;
 		munmap((char *)p, len);
 	}
 	return 0;

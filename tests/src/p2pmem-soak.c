@@ -102,6 +102,7 @@ struct shared {
 	atomic_int mismatches;
 	unsigned long unbinds, resets;
 	char ctrl[32];			/* nvmeX of the CMB controller */
+	char ns[48];			/* nvmeXnY: its namespace 1, or that one's head */
 	char ctl_doing[512];
 	struct stats st[MAX_WORKERS];
 	struct worker w[MAX_WORKERS];
@@ -405,7 +406,7 @@ static void provider_path(char *path, size_t size, int iface)
 static void drive_path(char *path, size_t size, enum drive d)
 {
 	if (d == CMBNS)
-		snprintf(path, size, "/dev/%sn1", sh->ctrl);
+		snprintf(path, size, "/dev/%s", sh->ns);
 	else
 		snprintf(path, size, "%s", opt.drive[d]);
 }
@@ -748,8 +749,38 @@ static int write_file(const char *path, const char *s)
 	return e;
 }
 
-/* The controller of the CMB device if it is live with its namespace and p2pmem. */
-static bool ctrl_live(char *name, size_t size)
+/*
+ * The block device of controller CTRL's namespace 1: the namespace itself or, with
+ * native multipath, the head whose hidden path nvmeXcYnZ it is (nvmeXnZ).
+ */
+static bool ctrl_ns(const char *ctrl, char *ns, size_t size)
+{
+	char path[300], *c, *n;
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s", ctrl);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while ((d = readdir(dir)) && !found) {
+		n = strrchr(d->d_name, 'n');
+		if (strncmp(d->d_name, "nvme", 4) || !n || n == d->d_name || strcmp(n, "n1"))
+			continue;
+		c = strchr(d->d_name + 4, 'c');
+		if (c)
+			found = snprintf(ns, size, "%.*sn1", (int)(c - d->d_name),
+					 d->d_name) < (int)size;
+		else
+			found = snprintf(ns, size, "%s", d->d_name) < (int)size;
+	}
+	closedir(dir);
+	return found;
+}
+
+/* The CMB device's controller and namespace if it is live with them and p2pmem. */
+static bool ctrl_live(char name[32], char ns[48])
 {
 	char path[300], state[16] = "";
 	struct dirent *d;
@@ -764,7 +795,7 @@ static bool ctrl_live(char *name, size_t size)
 		return false;
 	while ((d = readdir(dir)) && !found)
 		if (!strncmp(d->d_name, "nvme", 4))
-			found = snprintf(name, size, "%s", d->d_name) < (int)size;
+			found = snprintf(name, 32, "%s", d->d_name) < 32;
 	closedir(dir);
 	if (!found)
 		return false;
@@ -778,9 +809,9 @@ static bool ctrl_live(char *name, size_t size)
 	 * The namespace's node appears (devtmpfs) before its disk is live and
 	 * opening it gives ENXIO meanwhile: it is ready once it opens.
 	 */
-	snprintf(path, sizeof(path), "/dev/%sn1", name);
-	if (!found)
+	if (!found || !ctrl_ns(name, ns, 48))
 		return false;
+	snprintf(path, sizeof(path), "/dev/%s", ns);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return false;
@@ -792,11 +823,12 @@ static bool ctrl_live(char *name, size_t size)
 /* Wait up to 60 s until the controller is live again; note its name. */
 static void wait_live(struct ctx *c)
 {
-	char name[32];
+	char name[32], ns[48];
 
 	for (int i = 0; i < 600; i++) {
-		if (ctrl_live(name, sizeof(name))) {
+		if (ctrl_live(name, ns)) {
 			snprintf(sh->ctrl, sizeof(sh->ctrl), "%s", name);
+			snprintf(sh->ns, sizeof(sh->ns), "%s", ns);
 			return;
 		}
 		sleep_ms(100);
@@ -1039,7 +1071,7 @@ static void setup(void)
 		fprintf(stderr, "p2pmem-soak: %s: %s\n", opt.log, strerror(errno));
 		exit(2);
 	}
-	if (!ctrl_live(sh->ctrl, sizeof(sh->ctrl))) {
+	if (!ctrl_live(sh->ctrl, sh->ns)) {
 		fprintf(stderr, "p2pmem-soak: %s is not a live NVMe controller with "
 			"a namespace and p2pmem\n", opt.bdf);
 		exit(2);

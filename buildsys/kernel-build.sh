@@ -59,3 +59,18 @@ if [[ ${targets[*]} == bzImage ]]; then
 else
 	say "built ${targets[*]} in ${obj#$top/} in $((SECONDS - start)) s"
 fi
+
+# The modules (nvme is one, as in distribution kernels), installed under $obj/modinst for the
+# test bed guest (testbed/vm-run), and for the debug kernel the tests' own (tests/kmod), which
+# link against the Module.symvers that "modules" writes.
+if [[ ${targets[*]} == bzImage && -z ${KERNEL_OBJ:-} ]]; then
+	start=$SECONDS
+	{
+		"${kmake[@]}" modules && rm -rf "$obj/modinst" &&
+			"${kmake[@]}" INSTALL_MOD_PATH="$obj/modinst" modules_install &&
+			if [[ $flavour == debug ]]; then "${kmake[@]}" M="$top/tests/kmod" modules; fi
+	} >"$obj/modules.log" 2>&1 ||
+		{ tail -30 "$obj/modules.log" >&2; die "modules failed to build (full log: $obj/modules.log)"; }
+	say "built the modules$([[ $flavour == debug ]] && echo " and tests/kmod") in $((SECONDS - start)) s" \
+		"($(find "$obj/modinst" -name '*.ko' | wc -l) installed in ${obj#$top/}/modinst)"
+fi

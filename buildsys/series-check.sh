@@ -89,7 +89,8 @@ if ((build_each)); then
 		git_w checkout -q "${commits[i]}"
 		echo "    $((i + 1))/$n: $(git_w log -1 --format=%s)"
 		targets="${dirs[*]}"
-		((i + 1 == n)) && targets=bzImage
+		# The last one links everything, modules too (modpost: what nvme needs is exported).
+		((i + 1 == n)) && targets="bzImage modules"
 		KERNEL_TREE=$wt KERNEL_OBJ=$obj KERNEL_TARGETS=$targets "$top/buildsys/kernel-build.sh" bench |
 			sed -un 's/^    \.\.\./       .../p' ||
 			die "the tree does not build after patch $((i + 1)) ($(git_w log -1 --format=%s)): the series is not bisectable"

@@ -79,6 +79,7 @@ clean:
 	@$(MAKE) -s -C tools clean
 	@$(MAKE) -s -C tests/src clean
 	@$(MAKE) -s -C bench/src clean
+	cd tests/kmod && rm -f *.o *.ko *.mod *.mod.c .*.cmd Module.symvers modules.order
 
 distclean:
 	rm -rf $(BUILD)

@@ -726,6 +726,7 @@ static int c_map_retry(void)
 {
 	time_t end = time(NULL) + arg_ul(0);
 	size_t len = 4 * PG;
+	static unsigned long mapped, refused;
 
 	/* A mapping revoked under the loop: SIGBUS, and on to the next. */
 	signal(SIGBUS, retry_sigbus);
@@ -737,12 +738,16 @@ static int c_map_retry(void)
 			continue;
 		}
 		p = (void *)map(len, MAP_SHARED, 0);
-		if (p == MAP_FAILED)
+		if (p == MAP_FAILED) {
+			refused++;
 			continue;
+		}
+		mapped++;
 		if (!zeroed_then_dirty(p, len))
 			return EILSEQ;
 		munmap((char *)p, len);
 	}
+	fprintf(stderr, "map-retry: %lu mapped, %lu refused\n", mapped, refused);
 	return 0;
 }
 

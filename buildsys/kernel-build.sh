@@ -1,5 +1,6 @@
 #!/bin/bash
-# Configure and build bzImage of one kernel flavour: debug (tests) or bench (benchmarks).
+# Configure and build bzImage of one kernel flavour: debug (tests), bench (benchmarks) or nop2p
+# (the bench kernel with CONFIG_PCI_P2PDMA off, as Debian ships 6.1).
 # Objects go to build/obj-FLAVOUR, so both flavours build incrementally side by side.
 # KERNEL_TREE and KERNEL_OBJ build another source tree into another directory, KERNEL_TARGETS
 # other make targets than bzImage, e.g. directories ("mm/ block/"; series-check).
@@ -7,11 +8,13 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 flavour=${1:-debug}
-[[ -f $top/configs/$flavour.config ]] || die "no configs/$flavour.config (flavours: debug, bench)"
+[[ -f $top/configs/$flavour.config ]] || die "no configs/$flavour.config (flavours: debug, bench, nop2p)"
 obj=${KERNEL_OBJ:-$build/obj-$flavour}
 tree=${KERNEL_TREE:-$tree}
 read -ra targets <<<"${KERNEL_TARGETS:-bzImage}"
-frags=("$top/configs/base.config" "$top/configs/$flavour.config")
+frags=("$top/configs/base.config")
+[[ $flavour == nop2p ]] && frags+=("$top/configs/bench.config")
+frags+=("$top/configs/$flavour.config")
 mkdir -p "$obj"
 
 kmake=(make -C "$tree" O="$obj" ARCH=x86_64 -j"$(nproc)")
@@ -25,15 +28,21 @@ if [[ ! -f $obj/.config ]] || [[ -n $(find "${frags[@]}" -newer "$obj/.config") 
 		>"$obj/config.log" 2>&1 || { cat "$obj/config.log" >&2; die "configuration failed"; }
 	# merge_config.sh only warns when Kconfig overrides a request; a silent mismatch here
 	# would give a kernel that lacks what the tests rely on.
-	bad=0
+	# A later fragment overrides an earlier one, as in merge_config.sh.
+	declare -A want=()
 	while IFS='=' read -r sym val; do
+		want[$sym]=$val
+	done < <(cat "${frags[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=')
+	bad=0
+	for sym in "${!want[@]}"; do
+		val=${want[$sym]}
 		if [[ $val == n ]]; then
 			grep -q "^$sym=" "$obj/.config" && { echo "  $sym is set, wanted n" >&2; bad=1; }
 		else
 			grep -qxF "$sym=$val" "$obj/.config" ||
 				{ echo "  $sym: wanted $val, got '$(grep "^$sym=" "$obj/.config" | cut -d= -f2)'" >&2; bad=1; }
 		fi
-	done < <(cat "${frags[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=')
+	done
 	((bad == 0)) || { mv "$obj/.config" "$obj/.config.rejected"; die "Kconfig did not accept configs/ as written (dependencies missing?)"; }
 fi
 

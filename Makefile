@@ -9,7 +9,7 @@ BUILD ?= build
 kernel_debug := $(BUILD)/obj-debug/arch/x86/boot/bzImage
 kernel_bench := $(BUILD)/obj-bench/arch/x86/boot/bzImage
 
-.PHONY: all deps kernel-tree kernel kernel-bench kernel-nop2p tools demo check check-runner series-check test soak vm \
+.PHONY: all deps kernel-tree kernel kernel-bench kernel-nop2p debian-config tools demo check check-runner series-check test soak vm \
 	bench export-patches check-exported clean distclean
 
 all: kernel tools
@@ -30,6 +30,11 @@ kernel-bench: kernel-tree
 kernel-nop2p: kernel-tree
 	@buildsys/kernel-build.sh nop2p
 
+# The series' directories (mm/ block/ lib/ drivers/pci/ drivers/nvme/) compiled with Debian's own
+# 6.1 configuration, with and without CONFIG_PCI_P2PDMA: options our test bed's kernels lack.
+debian-config: kernel-tree
+	@buildsys/debian-config-build.sh
+
 tools: deps
 	@$(MAKE) -s -C tools
 	@$(MAKE) -s -C tests/src
@@ -40,8 +45,8 @@ demo: kernel tools
 
 # The README's test command: the runner must be able to fail before its passes mean anything;
 # the series must apply, be checkpatch/sparse clean and bisectable; then the tests, on the debug
-# kernel and (nvme/037) on the kernel without P2PDMA.
-check: kernel kernel-nop2p tools series-check
+# kernel and (nvme/037) on the kernel without P2PDMA; Debian's configuration must compile it.
+check: kernel kernel-nop2p tools series-check debian-config
 	@tests/check-runner
 	@tests/run $(TESTS)
 
@@ -80,7 +85,7 @@ check-exported:
 	@buildsys/kernel-export.sh --check
 
 clean:
-	rm -rf $(BUILD)/obj-debug $(BUILD)/obj-bench $(BUILD)/obj-nop2p $(BUILD)/tests
+	rm -rf $(BUILD)/obj-debug $(BUILD)/obj-bench $(BUILD)/obj-nop2p $(BUILD)/obj-debian-* $(BUILD)/tests
 	@$(MAKE) -s -C tools clean
 	@$(MAKE) -s -C tests/src clean
 	@$(MAKE) -s -C bench/src clean

@@ -21,3 +21,21 @@ series_patches() {
 own_kernel_files() {
 	git -C "$top" ls-files -- "${kernel_dirs[@]}" 2>/dev/null
 }
+
+# Run a make command ("$@") with its output in LOG ($1), printing progress every 20 s;
+# on failure show the errors and return make's status.
+make_logged() {
+	local log=$1 start=$SECONDS pid rc i
+	shift
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	for ((i = 1; ; i++)); do
+		sleep 1
+		kill -0 $pid 2>/dev/null || break
+		((i % 20)) || echo "    ... $((SECONDS - start)) s, $(grep -c '^  CC' "$log") files compiled"
+	done
+	wait $pid && return 0
+	rc=$?
+	grep -E -B2 -A6 'error:|Error [0-9]' "$log" | head -60 >&2
+	return $rc
+}

@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 declare -A group=(
-	[kernel]="linux-source-6.1 build-essential bc bison flex libelf-dev libssl-dev cpio ccache kmod rsync git sparse python3-ply"
+	[kernel]="linux-source-6.1 linux-config-6.1 xz-utils build-essential bc bison flex libelf-dev libssl-dev cpio ccache kmod rsync git sparse python3-ply"
 	[vm]="qemu-system-x86 busybox-static bash bash-builtins coreutils util-linux procps fio nvme-cli python3 pciutils"
 	[tools]="build-essential liburing-dev libaio-dev"
 	[bench]="python3-matplotlib"

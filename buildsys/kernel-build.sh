@@ -48,21 +48,8 @@ fi
 
 say "building $flavour kernel (${targets[*]}) in ${obj#$top/} (log: ${obj#$top/}/build.log)"
 start=$SECONDS
-set +e
-"${kmake[@]}" "${targets[@]}" >"$obj/build.log" 2>&1 &
-pid=$!
-while kill -0 $pid 2>/dev/null; do
-	sleep 20
-	kill -0 $pid 2>/dev/null &&
-		echo "    ... $((SECONDS - start)) s, $(grep -c '^  CC' "$obj/build.log") files compiled"
-done
-wait $pid
-rc=$?
-set -e
-if ((rc != 0)); then
-	grep -E -B2 -A6 'error:|Error [0-9]' "$obj/build.log" | head -60 >&2
+make_logged "$obj/build.log" "${kmake[@]}" "${targets[@]}" ||
 	die "kernel build failed (full log: $obj/build.log)"
-fi
 if [[ ${targets[*]} == bzImage ]]; then
 	say "built ${obj#$top/}/arch/x86/boot/bzImage in $((SECONDS - start)) s"
 else

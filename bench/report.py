@@ -34,7 +34,9 @@ def line(table, section, case, a, b, ratio, goal=None, higher_is_better=False, u
 def fio_lines(rows, table):
     sections = {"own": "fio, CMB's own namespace",
                 "cross": "fio, across devices (QEMU bounces peer DMA)",
-                "control": "fio A/A control, DRAM vs DRAM on the own namespace: the noise floor"}
+                "control": "fio A/A control, DRAM vs DRAM on the own namespace: the noise floor",
+                "own-iommu": "fio with the IOMMU on (strict), CMB's own namespace: "
+                             "DRAM buffers are mapped and unmapped per I/O, CMB ones not"}
     for (target, job), rs in by(rows, "fio", "target", "job").items():
         own = target == "own"
         sec = sections[target]
@@ -93,7 +95,7 @@ def plot(table, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     short = {"fio, CMB's own": "fio own ns", "fio, across de": "fio cross-dev",
-             "fio A/A contro": "fio A/A control",
+             "fio A/A contro": "fio A/A control", "fio with the I": "fio own ns, IOMMU",
              "mmap + first t": "mmap+touch", "unbind time vs": "unbind", "p2p-copy data1": "p2p-copy"}
     labels = [f"{short.get(t['section'][:14], t['section'])}: {t['case']}" for t in table]
     fig, ax = plt.subplots(figsize=(10, 0.32 * len(table) + 1.5))

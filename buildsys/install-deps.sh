@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install the Debian packages a make target needs, quietly when they are there already.
-# Usage: buildsys/install-deps.sh GROUP...   (groups: kernel vm tools bench series)
+# Usage: buildsys/install-deps.sh GROUP...   (groups: kernel vm tools bench series deb)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -10,6 +10,7 @@ declare -A group=(
 	[tools]="build-essential liburing-dev libaio-dev"
 	[bench]="python3-matplotlib"
 	[series]="sparse python3-ply python3-git"
+	[deb]="dpkg-dev fakeroot debhelper lsb-release"
 )
 
 want=()

@@ -1,6 +1,10 @@
 #!/bin/bash
 # Configure and build bzImage of one kernel flavour: debug (tests), bench (benchmarks) or nop2p
 # (the bench kernel with CONFIG_PCI_P2PDMA off, as Debian ships 6.1).
+# The test kernel (debug) is Debian-shaped: Debian's own 6.1 configuration trimmed to the test
+# bed's hardware (make localmodconfig with configs/testbed.modules: what Debian builds in stays
+# built in, its modules are dropped but for those), then configs/testbed.config and
+# configs/debug.config on top. bench and nop2p are minimal: configs/base.config on allnoconfig.
 # Objects go to build/obj-FLAVOUR, so both flavours build incrementally side by side.
 # KERNEL_TREE and KERNEL_OBJ build another source tree into another directory, KERNEL_TARGETS
 # other make targets than bzImage, e.g. directories ("mm/ block/"; series-check).
@@ -12,8 +16,11 @@ flavour=${1:-debug}
 obj=${KERNEL_OBJ:-$build/obj-$flavour}
 tree=${KERNEL_TREE:-$tree}
 read -ra targets <<<"${KERNEL_TARGETS:-bzImage}"
-frags=("$top/configs/base.config")
-[[ $flavour == nop2p ]] && frags+=("$top/configs/bench.config")
+case $flavour in
+debug) frags=("$top/configs/testbed.config") base=debian ;;
+nop2p) frags=("$top/configs/base.config" "$top/configs/bench.config") base=allno ;;
+*) frags=("$top/configs/base.config") base=allno ;;
+esac
 frags+=("$top/configs/$flavour.config")
 mkdir -p "$obj"
 
@@ -21,11 +28,22 @@ kmake=(make -C "$tree" O="$obj" ARCH=x86_64 -j"$(nproc)")
 # CCACHE_BASEDIR: hits across clones of this repo, whose absolute paths differ.
 command -v ccache >/dev/null && kmake+=(CC="ccache gcc" HOSTCC="ccache gcc") && export CCACHE_BASEDIR=$top
 
-# Reconfigure when a fragment is newer than the .config made from it.
-if [[ ! -f $obj/.config ]] || [[ -n $(find "${frags[@]}" -newer "$obj/.config") ]]; then
-	say "configuring $flavour kernel from ${frags[*]#$top/}"
-	(cd "$tree" && ARCH=x86_64 scripts/kconfig/merge_config.sh -n -O "$obj" "${frags[@]}") \
-		>"$obj/config.log" 2>&1 || { cat "$obj/config.log" >&2; die "configuration failed"; }
+# Reconfigure when a fragment (or Debian's configuration) is newer than the .config made from it.
+inputs=("${frags[@]}")
+[[ $base == debian ]] && inputs+=("$debian_config" "$top/configs/testbed.modules")
+if [[ ! -f $obj/.config ]] || [[ -n $(find "${inputs[@]}" -newer "$obj/.config") ]]; then
+	: >"$obj/config.log"
+	if [[ $base == debian ]]; then
+		say "configuring $flavour kernel: Debian's ${debian_config##*/}, localmodconfig with configs/testbed.modules, ${frags[*]#$top/}"
+		debian_config "$obj" testbed "${kmake[@]}"
+		cp "$obj/.config" "$obj/debian-testbed.config"
+		merge=("$obj/debian-testbed.config" "${frags[@]}")
+	else
+		say "configuring $flavour kernel from ${frags[*]#$top/}"
+		merge=(-n "${frags[@]}")
+	fi
+	(cd "$tree" && ARCH=x86_64 scripts/kconfig/merge_config.sh -O "$obj" "${merge[@]}") \
+		>>"$obj/config.log" 2>&1 || { cat "$obj/config.log" >&2; die "configuration failed"; }
 	# merge_config.sh only warns when Kconfig overrides a request; a silent mismatch here
 	# would give a kernel that lacks what the tests rely on.
 	# A later fragment overrides an earlier one, as in merge_config.sh.

@@ -37,7 +37,7 @@ debian-config: kernel-tree
 	@buildsys/debian-config-build.sh
 
 # Installable packages (linux-image, linux-headers) of the series built from Debian's own 6.1
-# configuration with P2PDMA, into build/deb/: DEB_CONFIG=debian (default, hours on 2 cores) or
+# configuration with P2PDMA, into build/deb/DEB_CONFIG/: debian (default, hours on 2 cores) or
 # testbed (the same trimmed to the test bed's hardware). deb-boot boots the test bed from them.
 DEB_CONFIG ?= debian
 deb: kernel-tree
@@ -45,7 +45,7 @@ deb: kernel-tree
 	@buildsys/deb-build.sh $(DEB_CONFIG)
 
 deb-boot: deps tools
-	@testbed/deb-boot
+	@testbed/deb-boot -d $(BUILD)/deb/$(DEB_CONFIG)
 
 tools: deps
 	@$(MAKE) -s -C tools

@@ -62,3 +62,14 @@ debian_config() {
 	"$@" LSMOD="$obj/testbed.lsmod" localmodconfig </dev/null >>"$obj/config.log" 2>&1 ||
 		{ cat "$obj/config.log" >&2; die "localmodconfig failed on $debian_config"; }
 }
+
+# Fail unless OBJ/.config ($1) has each SYM=VALUE given (n: not set), naming the first that differs.
+require_config() {
+	local obj=$1 sym got
+	shift
+	for sym in "$@"; do
+		got=$(sed -n "s/^CONFIG_${sym%=*}=//p" "$obj/.config")
+		[[ ${got:-n} == "${sym#*=}" ]] ||
+			die "CONFIG_${sym%=*} is '${got:-n}' in ${obj#$top/}/.config, wanted ${sym#*=}"
+	done
+}

@@ -12,7 +12,7 @@
 #            configs/testbed.modules), release 6.1.192-cmb-p2p-testbed: the package that
 #            make deb-boot boots in the test bed, built in well under an hour.
 #
-# Objects in build/obj-deb-VARIANT, packages in build/deb/. Debian's linux-libc-dev, which
+# Objects in build/obj-deb-VARIANT, packages in build/deb/VARIANT/. Debian's linux-libc-dev, which
 # bindeb-pkg also writes, is left out: a host keeps its distribution's.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -25,7 +25,7 @@ testbed) localversion=-cmb-p2p-testbed ;;
 esac
 [[ -d $tree/.git ]] || die "no kernel tree in $tree: run 'make kernel-tree' first"
 obj=$build/obj-deb-$variant
-out=$build/deb
+out=$build/deb/$variant
 mkdir -p "$obj" "$out"
 
 kmake=(make -C "$tree" O="$obj" ARCH=x86_64 -j"$(nproc)")
@@ -44,10 +44,7 @@ if [[ ! -f $obj/.config || $(cat "$stamp" 2>/dev/null) != "$inputs" ]]; then
 	fi
 	"${cfg[@]}"
 	"${kmake[@]}" olddefconfig >>"$obj/config.log" 2>&1 || { cat "$obj/config.log" >&2; die "olddefconfig failed"; }
-	for sym in PCI_P2PDMA=y NVME_MULTIPATH=y NVME_CORE=m BLK_DEV_NVME=m INTEL_IOMMU=y; do
-		got=$(sed -n "s/^CONFIG_${sym%=*}=//p" "$obj/.config")
-		[[ $got == "${sym#*=}" ]] || die "CONFIG_${sym%=*} is '${got:-n}' in ${obj#$top/}/.config, wanted ${sym#*=}"
-	done
+	require_config "$obj" PCI_P2PDMA=y NVME_MULTIPATH=y NVME_CORE=m BLK_DEV_NVME=m INTEL_IOMMU=y
 	echo "$inputs" >"$stamp"
 fi
 

@@ -52,11 +52,7 @@ for v in "${variants[@]}"; do
 			{ cat "$obj/config.log" >&2; die "olddefconfig failed on $debian_config"; }
 	fi
 	want=$([[ $v == p2p ]] && echo y || echo n)
-	for sym in PCI_P2PDMA=$want NVME_MULTIPATH=y BLK_DEV_NVME=m NVME_CORE=m; do
-		got=$(sed -n "s/^CONFIG_${sym%=*}=//p" "$obj/.config")
-		[[ ${got:-n} == "${sym#*=}" ]] ||
-			die "CONFIG_${sym%=*} is '${got:-n}' in ${obj#$top/}/.config, wanted ${sym#*=}"
-	done
+	require_config "$obj" PCI_P2PDMA="$want" NVME_MULTIPATH=y BLK_DEV_NVME=m NVME_CORE=m
 
 	read -ra t <<<"${targets[$v]}"
 	say "compiling with Debian's configuration, PCI_P2PDMA=$want (${obj#$top/}, log: build.log): ${t[*]}"

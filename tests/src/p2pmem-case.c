@@ -394,7 +394,10 @@ static int c_mprotect_none(void)
 	return 0;
 }
 
-/* madv-ADVICE: madvise(MADV_ADVICE) of a whole mapping; the case name gives the advice. */
+/*
+ * madv-ADVICE: madvise(MADV_ADVICE) of a whole mapping; the case name gives the advice.
+ * Advice that is taken must leave the mapping as it was: its bytes still there (EILSEQ).
+ */
 static int c_madvise(void)
 {
 	static const struct { const char *name; int advice; } adv[] = {
@@ -406,9 +409,18 @@ static int c_madvise(void)
 	char *p;
 
 	MAP_OR_RETURN(p, 4 * PG);
-	for (size_t i = 0; i < sizeof(adv) / sizeof(adv[0]); i++)
-		if (!strcmp(case_name, adv[i].name))
-			return madvise(p, 4 * PG, adv[i].advice) ? errno : 0;
+	for (size_t i = 0; i < 4 * PG; i++)
+		p[i] = (char)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(adv) / sizeof(adv[0]); i++) {
+		if (strcmp(case_name, adv[i].name))
+			continue;
+		if (madvise(p, 4 * PG, adv[i].advice))
+			return errno;
+		for (size_t j = 0; j < 4 * PG; j++)
+			if (p[j] != (char)(j * 7 + 1))
+				return EILSEQ;
+		return 0;
+	}
 	return ENOSYS;
 }
 

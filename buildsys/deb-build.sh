@@ -50,8 +50,10 @@ fi
 
 # The package's version: the kernel's, then ours and the number of commits of this repo, so
 # that a newer build of the series upgrades an older one.
-release=$("${kmake[@]}" -s LOCALVERSION= kernelrelease)
-pkgversion=$("${kmake[@]}" -s kernelversion)-1cmbp2p$(git -C "$top" rev-list --count HEAD 2>/dev/null || echo 0)
+# (make kernelrelease reads the configuration's suffix only after a build has synced it.)
+version=$("${kmake[@]}" -s kernelversion)
+release=$version$localversion
+pkgversion=$version-1cmbp2p$(git -C "$top" rev-list --count HEAD 2>/dev/null || echo 0)
 say "building linux-image-$release and linux-headers-$release, version $pkgversion" \
 	"(${obj#$top/}, log: build.log; progress every 20 s)"
 start=$SECONDS
@@ -60,6 +62,8 @@ rm -f "$build"/*.deb "$build"/*.buildinfo "$build"/*.changes
 make_logged "$obj/build.log" "${kmake[@]}" LOCALVERSION= KDEB_PKGVERSION="$pkgversion" \
 	KDEB_CHANGELOG_DIST=bookworm KDEB_COMPRESS=xz bindeb-pkg ||
 	die "the package build failed (full log: $obj/build.log)"
+[[ $(cat "$obj/include/config/kernel.release") == "$release" ]] ||
+	die "the kernel built is $(cat "$obj/include/config/kernel.release"), not $release"
 rm -f "$out"/*.deb
 mv "$build"/linux-image-"$release"_*.deb "$build"/linux-headers-"$release"_*.deb "$out"/
 rm -f "$build"/*.deb "$build"/*.buildinfo "$build"/*.changes

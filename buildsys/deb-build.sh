@@ -65,7 +65,8 @@ make_logged "$obj/build.log" "${kmake[@]}" LOCALVERSION= KDEB_PKGVERSION="$pkgve
 [[ $(cat "$obj/include/config/kernel.release") == "$release" ]] ||
 	die "the kernel built is $(cat "$obj/include/config/kernel.release"), not $release"
 rm -f "$out"/*.deb
-mv "$build"/linux-image-"$release"_*.deb "$build"/linux-headers-"$release"_*.deb "$out"/
+# (linux-image-RELEASE-dbg too, when DEB_DEBUG_INFO=1 kept the debug information.)
+mv "$build"/linux-image-"$release"*_*.deb "$build"/linux-headers-"$release"_*.deb "$out"/
 rm -f "$build"/*.deb "$build"/*.buildinfo "$build"/*.changes
 say "built in $((SECONDS - start)) s on $(nproc) cores ($(grep -c '^  CC' "$obj/build.log") files compiled):"
 ls -l "$out"/*.deb | awk '{ printf "    %s  %d MiB\n", $NF, $5 / 1048576 }'

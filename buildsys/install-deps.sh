@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 declare -A group=(
 	[kernel]="linux-source-6.1 linux-config-6.1 xz-utils build-essential bc bison flex libelf-dev libssl-dev cpio ccache kmod rsync git sparse python3-ply"
-	[vm]="qemu-system-x86 busybox-static bash bash-builtins coreutils util-linux procps fio nvme-cli python3 pciutils"
+	[vm]="qemu-system-x86 busybox-static bash bash-builtins coreutils util-linux procps fio nvme-cli python3 pciutils mdadm dmsetup fdisk"
 	[tools]="build-essential liburing-dev libaio-dev"
 	[bench]="python3-matplotlib"
 	[series]="sparse python3-ply python3-git"

@@ -8,9 +8,10 @@
 #   p2p:   the directories of every .c file the series changes or adds (mm/ block/ lib/
 #          drivers/iommu/ drivers/pci/ drivers/nvme/, the NVMe target too) and the other
 #          users of <linux/pci-p2pdma.h> (RDMA's rw.c, amdgpu);
-#   nop2p: where P2PDMA=n changes what is compiled: drivers/pci/ and drivers/nvme/ (as
-#          directories: p2pdma.o is not built then), the series' other .c files and those
-#          users; elsewhere the series' headers give the same stubs as the base.
+#   nop2p: where P2PDMA=n changes what is compiled: block/, drivers/pci/ and drivers/nvme/
+#          (as directories: blk-p2pdma.o and p2pdma.o are not built then), the series'
+#          other .c files and those users; elsewhere the series' headers give the same
+#          stubs as the base.
 # A compiler warning in a file the series touches fails the build.
 #   buildsys/debian-config-build.sh [p2p|nop2p]...    (default: both)
 set -euo pipefail
@@ -27,8 +28,9 @@ mapfile -t users < <(git -C "$tree" grep -l 'linux/pci-p2pdma\.h' -- '*.c' |
 	grep -v -e '^drivers/nvme/' -e '^drivers/pci/' | sed 's/\.c$/.o/')
 declare -A targets=(
 	[p2p]="${dirs[*]} ${users[*]}"
-	[nop2p]="$(printf '%s\n' "${c_files[@]}" | grep -v -e '^drivers/nvme/' -e '^drivers/pci/' |
-		sed 's/\.c$/.o/' | tr '\n' ' ')drivers/pci/ drivers/nvme/ ${users[*]}"
+	[nop2p]="$(printf '%s\n' "${c_files[@]}" |
+		grep -v -e '^drivers/nvme/' -e '^drivers/pci/' -e '^block/' |
+		sed 's/\.c$/.o/' | tr '\n' ' ')block/ drivers/pci/ drivers/nvme/ ${users[*]}"
 )
 variants=("$@")
 ((${#variants[@]})) || variants=(p2p nop2p)

@@ -18,40 +18,60 @@ static bool md_level_passes_p2pdma(int level)
 	return level == LEVEL_LINEAR || level == 0 || level == 1;
 }
 
+static bool md_p2pdma_capable(struct mddev *mddev)
+{
+	struct md_rdev *rdev;
+
+	if (!md_level_passes_p2pdma(mddev->level))
+		return false;
+	/* Faulty members get no I/O and do not count. */
+	rdev_for_each(rdev, mddev)
+		if (!test_bit(Faulty, &rdev->flags) &&
+		    !blk_queue_pci_p2pdma(bdev_get_queue(rdev->bdev)))
+			return false;
+	return true;
+}
+
 /**
  * md_update_p2pdma - advertise PCI P2PDMA while the array can take it
- * @mddev: the array, with its reconfig_mutex held
+ * @mddev: the array
  *
- * Called when the array starts, changes level, or a member joins or leaves.
- * Faulty members get no I/O and do not count. When the answer turns false on
- * a running array, bios that got P2PDMA pages before are drained by a
- * suspend before the new member can get any; later ones fail in
- * md_handle_request().
+ * Called when the array starts or changes level (with no bio in flight) and
+ * when a member left (which can only make the answer true, unless a member's
+ * own queue stopped supporting P2PDMA, and then that queue fails such bios).
  */
 void md_update_p2pdma(struct mddev *mddev)
 {
 	struct request_queue *q = mddev->queue;
-	bool capable = md_level_passes_p2pdma(mddev->level);
-	struct md_rdev *rdev;
 
 	if (!q)		/* dm-raid: device-mapper decides */
 		return;
-
-	rdev_for_each(rdev, mddev) {
-		if (test_bit(Faulty, &rdev->flags))
-			continue;
-		if (!blk_queue_pci_p2pdma(bdev_get_queue(rdev->bdev)))
-			capable = false;
-	}
-
-	if (capable) {
+	if (md_p2pdma_capable(mddev)) {
 		set_bit(MD_P2PDMA_ADVERTISED, &mddev->flags);
 		blk_queue_flag_set(QUEUE_FLAG_PCI_P2PDMA, q);
-	} else if (blk_queue_pci_p2pdma(q)) {
+	} else {
 		blk_queue_flag_clear(QUEUE_FLAG_PCI_P2PDMA, q);
-		if (mddev->pers) {
-			mddev_suspend(mddev);
-			mddev_resume(mddev);
-		}
+	}
+}
+
+/**
+ * md_p2pdma_member_joined - stop advertising PCI P2PDMA for a new member
+ * @mddev: the array, with its reconfig_mutex held
+ *
+ * Called when a member was bound. If it cannot take P2PDMA pages, the array
+ * stops advertising them, and a running array is suspended once, so that
+ * bios that got such pages before have drained before the member can get
+ * any; md_handle_request() fails later ones.
+ */
+void md_p2pdma_member_joined(struct mddev *mddev)
+{
+	struct request_queue *q = mddev->queue;
+
+	if (!q || !blk_queue_pci_p2pdma(q) || md_p2pdma_capable(mddev))
+		return;
+	blk_queue_flag_clear(QUEUE_FLAG_PCI_P2PDMA, q);
+	if (mddev->pers) {
+		mddev_suspend(mddev);
+		mddev_resume(mddev);
 	}
 }

@@ -34,6 +34,7 @@ def line(table, section, case, a, b, ratio, goal=None, higher_is_better=False, u
 def fio_lines(rows, table):
     sections = {"own": "fio, CMB's own namespace",
                 "cross": "fio, across devices (QEMU bounces peer DMA)",
+                "raid0": "fio, md RAID0 of data1+data2 (across devices)",
                 "control": "fio A/A control, DRAM vs DRAM on the own namespace: the noise floor",
                 "own-iommu": "fio with the IOMMU on (strict), CMB's own namespace: "
                              "DRAM buffers are mapped and unmapped per I/O, CMB ones not"}
@@ -49,6 +50,24 @@ def fio_lines(rows, table):
         line(table, sec, name + " sys CPU/IO", med(r["cmb"]["sys_us_per_io"] for r in rs),
              med(r["dram"]["sys_us_per_io"] for r in rs),
              med(r["sys_cpu_ratio"] for r in rs), 1.05 if own else None, unit="us")
+
+
+def volume_lines(rows, table):
+    """The md RAID0 volume against its member data1 alone (target cross), per round."""
+    cross = {(r["round"], r["job"]): r for r in rows
+             if r["bench"] == "fio" and r["target"] == "cross"}
+    vol = by(rows, "fio", "job")
+    sec = "fio, md RAID0 of data1+data2 vs data1 alone, IOPS"
+    for (job,), rs in vol.items():
+        pairs = [(r, cross[(r["round"], job)]) for r in rs
+                 if r["target"] == "raid0" and (r["round"], job) in cross]
+        if not pairs:
+            continue
+        name = f"{pairs[0][0]['file']} {job}"
+        for side, what in (("cmb", "CMB buffers"), ("dram", "DRAM buffers")):
+            line(table, sec, f"{name}, {what}", med(v[side]["iops"] for v, _ in pairs),
+                 med(m[side]["iops"] for _, m in pairs),
+                 med(v[side]["iops"] / m[side]["iops"] for v, m in pairs), unit="IOPS")
 
 
 def map_lines(rows, table):
@@ -95,7 +114,8 @@ def plot(table, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     short = {"fio, CMB's own": "fio own ns", "fio, across de": "fio cross-dev",
-             "fio A/A contro": "fio A/A control", "fio with the I": "fio own ns, IOMMU",
+             "fio A/A contro": "fio A/A control", "fio, md RAID0 ": "fio md RAID0",
+             "fio with the I": "fio own ns, IOMMU",
              "mmap + first t": "mmap+touch", "unbind time vs": "unbind", "p2p-copy data1": "p2p-copy"}
     labels = [f"{short.get(t['section'][:14], t['section'])}: {t['case']}" for t in table]
     fig, ax = plt.subplots(figsize=(10, 0.32 * len(table) + 1.5))
@@ -119,7 +139,7 @@ def main(log, outdir):
     if not rows:
         sys.exit(f"bench: no measurements in {log} (see build/vm/console.log)")
     table = []
-    for f in (fio_lines, map_lines, unbind_lines, copy_lines):
+    for f in (fio_lines, volume_lines, map_lines, unbind_lines, copy_lines):
         f(rows, table)
     section = None
     print(f"{'case':<48} {'value':>10} {'baseline':>10} {'unit':<6} {'ratio':>6}  goal")

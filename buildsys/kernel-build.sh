@@ -4,7 +4,8 @@
 # The test kernel (debug) is Debian-shaped: Debian's own 6.1 configuration trimmed to the test
 # bed's hardware (make localmodconfig with configs/testbed.modules: what Debian builds in stays
 # built in, its modules are dropped but for those), then configs/testbed.config and
-# configs/debug.config on top. bench and nop2p are minimal: configs/base.config on allnoconfig.
+# configs/debug.config on top. bench and nop2p are minimal: configs/base.config on allnoconfig
+# (bench with md for its volume row: configs/volumes.config).
 # Objects go to build/obj-FLAVOUR, so both flavours build incrementally side by side.
 # KERNEL_TREE and KERNEL_OBJ build another source tree into another directory, KERNEL_TARGETS
 # other make targets than bzImage, e.g. directories ("mm/ block/"; series-check).
@@ -19,6 +20,7 @@ read -ra targets <<<"${KERNEL_TARGETS:-bzImage}"
 case $flavour in
 debug) frags=("$top/configs/testbed.config") base=debian ;;
 nop2p) frags=("$top/configs/base.config" "$top/configs/bench.config") base=allno ;;
+bench) frags=("$top/configs/base.config" "$top/configs/volumes.config") base=allno ;;
 *) frags=("$top/configs/base.config") base=allno ;;
 esac
 frags+=("$top/configs/$flavour.config")

@@ -36,9 +36,10 @@ static bool md_p2pdma_capable(struct mddev *mddev)
  * md_update_p2pdma - advertise PCI P2PDMA while the array can take it
  * @mddev: the array
  *
- * Called when the array starts or changes level (with no bio in flight) and
- * when a member left (which can only make the answer true, unless a member's
- * own queue stopped supporting P2PDMA, and then that queue fails such bios).
+ * Called when the array starts or changes level (with no bio in flight), when
+ * a member left and when one failed (which can only make the answer true,
+ * unless a member's own queue stopped supporting P2PDMA, and then that queue
+ * fails such bios).
  */
 void md_update_p2pdma(struct mddev *mddev)
 {
@@ -52,6 +53,19 @@ void md_update_p2pdma(struct mddev *mddev)
 	} else {
 		blk_queue_flag_clear(QUEUE_FLAG_PCI_P2PDMA, q);
 	}
+}
+
+/**
+ * md_p2pdma_recheck - advertise PCI P2PDMA again once the members allow it
+ * @mddev: the array, with its reconfig_mutex held (md_check_recovery())
+ *
+ * A member that failed gets no more I/O, even before it is removed; if it was
+ * the one that could not take P2PDMA pages, the array can take them again.
+ */
+void md_p2pdma_recheck(struct mddev *mddev)
+{
+	if (mddev->queue && !blk_queue_pci_p2pdma(mddev->queue))
+		md_update_p2pdma(mddev);
 }
 
 /**

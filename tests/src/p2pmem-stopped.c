@@ -11,6 +11,8 @@
  *   libaio     io_submit() of all eight, O_DIRECT
  *   io_uring   IORING_OP_WRITE of all eight, O_DIRECT
  *   uring-cmd  IORING_OP_URING_CMD NVMe Writes of all eight (DEV: /dev/ngXnY)
+ * (io_uring rings with IORING_SETUP_DEFER_TASKRUN: their completion work runs
+ * only when the process waits for completions.)
  *   ioctl      NVME_IOCTL_IO64_CMD Writes, one after the other
  * Then it creates the file READY and stops itself (SIGSTOP), or with FREEZE
  * (the cgroup.freeze file of its cgroup v2) freezes its cgroup, before it
@@ -160,8 +162,15 @@ static void uring_writes(int fd, char *buf, const char *ready)
 	__u32 nsid = 0;
 	int r;
 
+	/*
+	 * The ring runs its completion work only when the process waits for
+	 * completions, so that they reach a process that does not run it
+	 * however fast the drive completes them (otherwise it could run them
+	 * on the way back from io_uring_enter(), before the process stops).
+	 */
 	r = io_uring_queue_init(NR_WRITES, &ring,
-				cmd ? IORING_SETUP_SQE128 | IORING_SETUP_CQE32 : 0);
+				IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+				(cmd ? IORING_SETUP_SQE128 | IORING_SETUP_CQE32 : 0));
 	if (r) {
 		errno = -r;
 		die("io_uring_queue_init");

@@ -32,7 +32,7 @@ enum engine { ENGINE_PSYNC, ENGINE_IO_URING };
 static struct options {
 	const char *src, *dst, *p2pmem;
 	char p2pmem_path[512];
-	bool dram, verify;
+	bool dram, verify, fixed;
 	uint64_t size, src_off, dst_off;
 	size_t chunk;
 	unsigned int qd, threads;
@@ -71,7 +71,9 @@ static void usage(FILE *f)
 		"  -c, --chunk BYTES      I/O size, a multiple of 4 KiB (default 64K)\n"
 		"  -q, --qd N             I/Os in flight per thread; >1 needs io_uring (default 1)\n"
 		"  -t, --threads N        threads, each copying its own slice (default 1)\n"
-		"  -e, --engine NAME      psync or io_uring (default: psync, io_uring when qd > 1)\n"
+		"  -e, --engine NAME      psync or io_uring (default: psync; io_uring with\n"
+		"                         --qd > 1 or --fixed)\n"
+		"      --fixed            io_uring: register the buffer (READ_FIXED, WRITE_FIXED)\n"
 		"      --no-verify        skip hashing both ranges afterwards\n"
 		"  -h, --help             this text\n"
 		"Sizes take K, M, G suffixes (powers of 1024). The buffer needs\n"
@@ -234,6 +236,14 @@ static void copy_io_uring(struct worker *w)
 	e = io_uring_queue_init(opt.qd * 2, &ring, 0);
 	if (e)
 		die(2, "io_uring_queue_init: %s", strerror(-e));
+	if (opt.fixed) {
+		struct iovec iov = { w->buf, opt.qd * opt.chunk };
+
+		e = io_uring_register_buffers(&ring, &iov, 1);
+		if (e)
+			die(2, "registering the buffer (--fixed): %s%s", strerror(-e),
+			    e == -ENOMEM ? " (RLIMIT_MEMLOCK, ulimit -l, for --dram)" : "");
+	}
 
 	for (;;) {
 		struct io_uring_cqe *cqe;
@@ -250,8 +260,12 @@ static void copy_io_uring(struct worker *w)
 			slot_len[s] = w->len - next < opt.chunk ? w->len - next : opt.chunk;
 			next += slot_len[s];
 			sqe = io_uring_get_sqe(&ring);
-			io_uring_prep_read(sqe, w->src_fd, w->buf + s * opt.chunk, slot_len[s],
-					   opt.src_off + slot_pos[s]);
+			if (opt.fixed)
+				io_uring_prep_read_fixed(sqe, w->src_fd, w->buf + s * opt.chunk,
+							 slot_len[s], opt.src_off + slot_pos[s], 0);
+			else
+				io_uring_prep_read(sqe, w->src_fd, w->buf + s * opt.chunk,
+						   slot_len[s], opt.src_off + slot_pos[s]);
 			io_uring_sqe_set_data64(sqe, (uint64_t)s << 1);
 			inflight++;
 		}
@@ -276,8 +290,12 @@ static void copy_io_uring(struct worker *w)
 		} else {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
-			io_uring_prep_write(sqe, w->dst_fd, w->buf + s * opt.chunk, slot_len[s],
-					    opt.dst_off + slot_pos[s]);
+			if (opt.fixed)
+				io_uring_prep_write_fixed(sqe, w->dst_fd, w->buf + s * opt.chunk,
+							  slot_len[s], opt.dst_off + slot_pos[s], 0);
+			else
+				io_uring_prep_write(sqe, w->dst_fd, w->buf + s * opt.chunk,
+						    slot_len[s], opt.dst_off + slot_pos[s]);
 			io_uring_sqe_set_data64(sqe, ud | 1);
 		}
 		io_uring_cqe_seen(&ring, cqe);
@@ -352,7 +370,7 @@ static int verify(int src_fd, int dst_fd)
 
 static void parse_args(int argc, char **argv)
 {
-	enum { O_DRAM = 256, O_SRC_OFF, O_DST_OFF, O_NO_VERIFY };
+	enum { O_DRAM = 256, O_SRC_OFF, O_DST_OFF, O_NO_VERIFY, O_FIXED };
 	static const struct option longopts[] = {
 		{ "src", required_argument, NULL, 's' },
 		{ "dst", required_argument, NULL, 'd' },
@@ -366,6 +384,7 @@ static void parse_args(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "engine", required_argument, NULL, 'e' },
 		{ "no-verify", no_argument, NULL, O_NO_VERIFY },
+		{ "fixed", no_argument, NULL, O_FIXED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -381,6 +400,7 @@ static void parse_args(int argc, char **argv)
 		case 'e': engine = optarg; break;
 		case O_DRAM: opt.dram = true; break;
 		case O_NO_VERIFY: opt.verify = false; break;
+		case O_FIXED: opt.fixed = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'n': case O_SRC_OFF: case O_DST_OFF: case 'c': case 'q': case 't':
 			if (parse_size(optarg, &v))
@@ -416,7 +436,7 @@ static void parse_args(int argc, char **argv)
 	if (!opt.qd || !opt.threads || opt.qd > 1024 || opt.threads > 64)
 		die(2, "--qd must be 1..1024 and --threads 1..64");
 	if (!engine)
-		opt.engine = opt.qd > 1 ? ENGINE_IO_URING : ENGINE_PSYNC;
+		opt.engine = opt.qd > 1 || opt.fixed ? ENGINE_IO_URING : ENGINE_PSYNC;
 	else if (!strcmp(engine, "psync"))
 		opt.engine = ENGINE_PSYNC;
 	else if (!strcmp(engine, "io_uring"))
@@ -425,6 +445,8 @@ static void parse_args(int argc, char **argv)
 		die(2, "unknown --engine %s (psync, io_uring)", engine);
 	if (opt.engine == ENGINE_PSYNC && opt.qd > 1)
 		die(2, "--qd %u needs --engine io_uring (psync has one I/O in flight)", opt.qd);
+	if (opt.engine == ENGINE_PSYNC && opt.fixed)
+		die(2, "--fixed needs --engine io_uring (psync has no registered buffers)");
 }
 
 int main(int argc, char **argv)
@@ -464,7 +486,7 @@ int main(int argc, char **argv)
 	buf = map_buffer(per_thread * opt.threads);
 	printf("p2p-copy: %s -> %s through %s, %" PRIu64 " bytes, chunk %zu, qd %u, %u thread(s), %s\n",
 	       opt.src, opt.dst, opt.dram ? "DRAM" : opt.p2pmem_path, opt.size, opt.chunk, opt.qd,
-	       opt.threads, opt.engine == ENGINE_PSYNC ? "psync" : "io_uring");
+	       opt.threads, opt.engine == ENGINE_PSYNC ? "psync" : opt.fixed ? "io_uring, registered buffer" : "io_uring");
 
 	/* Slices are whole chunks; the last thread takes the rest. */
 	slice = (opt.size / opt.threads + opt.chunk - 1) / opt.chunk * opt.chunk;

@@ -263,7 +263,7 @@ static int c_ptrace_poke(void)
 	return ptrace_access(PTRACE_POKEDATA);
 }
 
-/* Long-term pin: io_uring registered buffers. */
+/* io_uring buffer registration: by address, without a pin (nvme/042 uses it). */
 static int c_uring_register(void)
 {
 	struct io_uring ring;

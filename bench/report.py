@@ -37,10 +37,13 @@ def fio_lines(rows, table):
                 "raid0": "fio, md RAID0 of data1+data2 (across devices)",
                 "control": "fio A/A control, DRAM vs DRAM on the own namespace: the noise floor",
                 "own-iommu": "fio with the IOMMU on (strict), CMB's own namespace: "
-                             "DRAM buffers are mapped and unmapped per I/O, CMB ones not"}
+                             "DRAM buffers are mapped and unmapped per I/O, CMB ones not",
+                "own-fixed": "fio with registered buffers (fixedbufs=1), CMB's own namespace: "
+                             "DRAM pinned once, CMB registered by address (pinned per I/O)"}
     for (target, job), rs in by(rows, "fio", "target", "job").items():
-        own = target == "own"
-        sec = sections[target]
+        fixed = rs[0]["file"] == "fixedbufs"
+        own = target == "own" and not fixed
+        sec = sections[target + "-fixed" if fixed else target]
         name = f"{rs[0]['file']} {job}"
         iops = lambda side: med(r[side]["iops"] for r in rs)
         line(table, sec, name + " IOPS", iops("cmb"), iops("dram"),
@@ -115,7 +118,7 @@ def plot(table, path):
     import matplotlib.pyplot as plt
     short = {"fio, CMB's own": "fio own ns", "fio, across de": "fio cross-dev",
              "fio A/A contro": "fio A/A control", "fio, md RAID0 ": "fio md RAID0",
-             "fio with the I": "fio own ns, IOMMU",
+             "fio with the I": "fio own ns, IOMMU", "fio with regis": "fio own ns, fixedbufs",
              "mmap + first t": "mmap+touch", "unbind time vs": "unbind", "p2p-copy data1": "p2p-copy"}
     labels = [f"{short.get(t['section'][:14], t['section'])}: {t['case']}" for t in table]
     fig, ax = plt.subplots(figsize=(10, 0.32 * len(table) + 1.5))

@@ -11,6 +11,9 @@
  *   libaio     io_submit() of all eight, O_DIRECT
  *   io_uring   IORING_OP_WRITE of all eight, O_DIRECT
  *   uring-cmd  IORING_OP_URING_CMD NVMe Writes of all eight (DEV: /dev/ngXnY)
+ *   io_uring-fixed, uring-cmd-fixed
+ *              the same from the mapping registered as an io_uring buffer
+ *              (WRITE_FIXED, IORING_URING_CMD_FIXED)
  * (io_uring rings with IORING_SETUP_DEFER_TASKRUN: their completion work runs
  * only when the process waits for completions.)
  *   ioctl      NVME_IOCTL_IO64_CMD Writes, one after the other
@@ -156,7 +159,7 @@ static void aio_writes(int fd, char *buf, const char *ready)
 
 static void uring_writes(int fd, char *buf, const char *ready)
 {
-	bool cmd = !strcmp(path, "uring-cmd");
+	bool cmd = !strncmp(path, "uring-cmd", 9), fixed = strstr(path, "-fixed");
 	struct io_uring_cqe *cqe;
 	struct io_uring ring;
 	__u32 nsid = 0;
@@ -177,6 +180,15 @@ static void uring_writes(int fd, char *buf, const char *ready)
 	}
 	if (cmd)
 		nsid = ioctl(fd, NVME_IOCTL_ID);
+	if (fixed) {
+		struct iovec iov = { buf, NR_WRITES * WRITE_LEN };
+
+		r = io_uring_register_buffers(&ring, &iov, 1);
+		if (r) {
+			errno = -r;
+			die("io_uring_register_buffers");
+		}
+	}
 	for (int i = 0; i < NR_WRITES; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 		char *b = buf + (size_t)i * WRITE_LEN;
@@ -186,6 +198,10 @@ static void uring_writes(int fd, char *buf, const char *ready)
 			sqe->cmd_op = NVME_URING_CMD_IO;
 			/* A 128-byte SQE: the command fills its second half. */
 			NVME_WRITE((struct nvme_uring_cmd *)sqe->cmd, nsid, b, i);
+			if (fixed)
+				sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+		} else if (fixed) {
+			io_uring_prep_write_fixed(sqe, fd, b, WRITE_LEN, (__u64)i * WRITE_LEN, 0);
 		} else {
 			io_uring_prep_write(sqe, fd, b, WRITE_LEN, (__u64)i * WRITE_LEN);
 		}
@@ -227,7 +243,7 @@ int main(int argc, char **argv)
 		die("mmap");
 	close(pfd);
 	memset(buf, 0x5a, MAP_LEN);
-	direct = strcmp(path, "uring-cmd") && strcmp(path, "ioctl") ? O_DIRECT : 0;
+	direct = strncmp(path, "uring-cmd", 9) && strcmp(path, "ioctl") ? O_DIRECT : 0;
 	fd = open(argv[3], O_RDWR | direct);
 	if (fd < 0)
 		die(argv[3]);
@@ -236,7 +252,7 @@ int main(int argc, char **argv)
 		sync_writes(fd, buf, argv[4]);
 	else if (!strcmp(path, "libaio"))
 		aio_writes(fd, buf, argv[4]);
-	else if (!strcmp(path, "io_uring") || !strcmp(path, "uring-cmd"))
+	else if (!strncmp(path, "io_uring", 8) || !strncmp(path, "uring-cmd", 9))
 		uring_writes(fd, buf, argv[4]);
 	else {
 		fprintf(stderr, "p2pmem-stopped: no path %s\n", path);

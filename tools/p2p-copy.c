@@ -219,6 +219,21 @@ static void copy_psync(struct worker *w)
 	}
 }
 
+/* The read or write of slot s: len bytes at pos of the worker's range. */
+static void prep_slot(struct io_uring *ring, struct worker *w, unsigned int s, bool write,
+		      size_t len, uint64_t pos)
+{
+	static const int ops[2][2] = {
+		{ IORING_OP_READ, IORING_OP_WRITE },
+		{ IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED },	/* --fixed: buffer 0 */
+	};
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	io_uring_prep_rw(ops[opt.fixed][write], sqe, write ? w->dst_fd : w->src_fd,
+			 w->buf + s * opt.chunk, len, (write ? opt.dst_off : opt.src_off) + pos);
+	io_uring_sqe_set_data64(sqe, (uint64_t)s << 1 | write);
+}
+
 /*
  * Each of qd slots reads a chunk into its part of the buffer, then writes it;
  * the user_data of a request is its slot, its low bit whether it is the write.
@@ -252,21 +267,12 @@ static void copy_io_uring(struct worker *w)
 
 		/* Fill idle slots with reads of the next chunks. */
 		for (s = 0; inflight < opt.qd && next < w->len && !w->err; s++) {
-			struct io_uring_sqe *sqe;
-
 			if (slot_len[s])
 				continue;
 			slot_pos[s] = w->start + next;
 			slot_len[s] = w->len - next < opt.chunk ? w->len - next : opt.chunk;
 			next += slot_len[s];
-			sqe = io_uring_get_sqe(&ring);
-			if (opt.fixed)
-				io_uring_prep_read_fixed(sqe, w->src_fd, w->buf + s * opt.chunk,
-							 slot_len[s], opt.src_off + slot_pos[s], 0);
-			else
-				io_uring_prep_read(sqe, w->src_fd, w->buf + s * opt.chunk,
-						   slot_len[s], opt.src_off + slot_pos[s]);
-			io_uring_sqe_set_data64(sqe, (uint64_t)s << 1);
+			prep_slot(&ring, w, s, false, slot_len[s], slot_pos[s]);
 			inflight++;
 		}
 		if (!inflight)
@@ -288,15 +294,7 @@ static void copy_io_uring(struct worker *w)
 			slot_len[s] = 0;
 			inflight--;
 		} else {
-			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-
-			if (opt.fixed)
-				io_uring_prep_write_fixed(sqe, w->dst_fd, w->buf + s * opt.chunk,
-							  slot_len[s], opt.dst_off + slot_pos[s], 0);
-			else
-				io_uring_prep_write(sqe, w->dst_fd, w->buf + s * opt.chunk,
-						    slot_len[s], opt.dst_off + slot_pos[s]);
-			io_uring_sqe_set_data64(sqe, ud | 1);
+			prep_slot(&ring, w, s, true, slot_len[s], slot_pos[s]);
 		}
 		io_uring_cqe_seen(&ring, cqe);
 	}

@@ -16,7 +16,8 @@
  *                      across both
  *   mixed DEV          a mapping and anonymous memory right after it, registered
  *                      as one buffer, one read across both
- *   other-mm DEV       a READ_FIXED submitted by a forked child, whose address
+ *   other-mm DEV       a READ_FIXED from the registering process, then one
+ *                      submitted on the same ring by a forked child, whose address
  *                      space is not the one that registered the buffer
  *   send-zc            IORING_OP_SEND_ZC from the mapping to a UDP socket, without
  *                      and with the registered buffer; nothing may arrive

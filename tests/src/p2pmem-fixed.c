@@ -12,6 +12,7 @@
  *
  *   register DEV       register 16 pages of a mapping; READ_FIXED into them from
  *                      DEV, then WRITE_FIXED them back to the same place
+ *   register-readonly  register a mapping made read-only (mprotect)
  *   span DEV           two adjacent mappings registered as one buffer, one read
  *                      across both
  *   mixed DEV          a mapping and anonymous memory right after it, registered
@@ -25,6 +26,10 @@
  *                      NVMe Read from SRC, then Write to DST, as IORING_OP_URING_CMD
  *                      on generic char devices with IORING_URING_CMD_FIXED (the
  *                      caller compares the ranges)
+ *   passthru-unaligned NG
+ *                      an NVMe Read like passthru-copy's into the registered buffer
+ *                      at an address off the queue's DMA alignment (bounced through
+ *                      memory), compared with a read of the same range
  *   revoked DEV READY GO
  *                      register and read, create READY, wait for GO (the caller
  *                      revokes the mapping meanwhile), read again; then replace
@@ -172,6 +177,19 @@ static int c_register(char **args)
 	return 0;
 }
 
+/* A read-only mapping cannot take reads: refused as memory's would be. */
+static int c_register_readonly(char **args)
+{
+	char *p = map_p2pmem(NULL, LEN);
+	struct iovec iov = { p, LEN };
+
+	(void)args;
+	if (mprotect(p, LEN, PROT_READ))
+		die("mprotect");
+	report("register read-only", -io_uring_register_buffers(&ring, &iov, 1));
+	return 0;
+}
+
 /* The second half of the buffer: another p2pmem mapping, or anonymous memory. */
 static int span(char **args, bool p2pmem_second)
 {
@@ -264,16 +282,24 @@ static int c_send_zc(char **args)
 	return 0;
 }
 
+/* The block device of a generic char device: /dev/ngXnY -> /dev/nvmeXnY. */
+static const char *ng_bdev(const char *ng)
+{
+	static char bdev[64];
+
+	snprintf(bdev, sizeof(bdev), "/dev/nvme%s", ng + strlen("/dev/ng"));
+	return bdev;
+}
+
 /* One NVMe Read or Write of len bytes at LBA 0, through registered buffer 0. */
 static int passthru_fixed(const char *ng, bool write, char *buf, size_t len)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 	struct nvme_uring_cmd *cmd;
-	char bdev[64];
+	const char *bdev = ng_bdev(ng);
 	int fd, bfd, lba, err;
 
-	/* The LBA size, from the namespace's block device (/dev/ngXnY -> /dev/nvmeXnY). */
-	snprintf(bdev, sizeof(bdev), "/dev/nvme%s", ng + strlen("/dev/ng"));
+	/* The LBA size, from the namespace's block device. */
 	fd = open(ng, O_RDWR);
 	bfd = open(bdev, O_RDONLY);
 	if (fd < 0 || bfd < 0 || ioctl(bfd, BLKSSZGET, &lba))
@@ -295,10 +321,9 @@ static int passthru_fixed(const char *ng, bool write, char *buf, size_t len)
 	return err;
 }
 
-static int c_passthru_copy(char **args)
+/* Passthrough needs 128-byte SQEs and 32-byte CQEs. */
+static void passthru_ring(void)
 {
-	size_t len = strtoul(args[2], NULL, 0);
-	char *p = map_p2pmem(NULL, len);
 	int err;
 
 	io_uring_queue_exit(&ring);
@@ -307,11 +332,42 @@ static int c_passthru_copy(char **args)
 		errno = -err;
 		die("io_uring_queue_init");
 	}
+}
+
+static int c_passthru_copy(char **args)
+{
+	size_t len = strtoul(args[2], NULL, 0);
+	char *p = map_p2pmem(NULL, len);
+	int err;
+
+	passthru_ring();
 	register_buffer(p, len);
 	err = passthru_fixed(args[0], false, p, len);
 	report("passthru-read-fixed", err);
 	if (!err)
 		report("passthru-write-fixed", passthru_fixed(args[1], true, p, len));
+	return 0;
+}
+
+/*
+ * A read into a buffer off the queue's DMA alignment: the block layer
+ * bounces it through memory and copies it to the buffer at the end.
+ */
+static int c_passthru_unaligned(char **args)
+{
+	char *p = map_p2pmem(NULL, LEN), *mem;
+	int fd = open_dev(ng_bdev(args[0]));
+
+	passthru_ring();
+	register_buffer(p, LEN);
+	memset(p, 0xa5, LEN);
+	report("passthru-read-fixed, buffer at offset 2",
+	       passthru_fixed(args[0], false, p + 2, PG));
+	if (posix_memalign((void **)&mem, PG, PG))
+		die("posix_memalign");
+	if (pread(fd, mem, PG, 0) != PG)
+		die("pread");
+	report("data", memcmp(mem, p + 2, PG) ? EILSEQ : 0);
 	return 0;
 }
 
@@ -346,11 +402,13 @@ static const struct {
 	int (*fn)(char **args);
 } cases[] = {
 	{ "register", 1, c_register },
+	{ "register-readonly", 0, c_register_readonly },
 	{ "span", 1, c_span },
 	{ "mixed", 1, c_mixed },
 	{ "other-mm", 1, c_other_mm },
 	{ "send-zc", 0, c_send_zc },
 	{ "passthru-copy", 3, c_passthru_copy },
+	{ "passthru-unaligned", 1, c_passthru_unaligned },
 	{ "revoked", 3, c_revoked },
 };
 

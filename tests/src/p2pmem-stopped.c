@@ -252,7 +252,8 @@ int main(int argc, char **argv)
 		sync_writes(fd, buf, argv[4]);
 	else if (!strcmp(path, "libaio"))
 		aio_writes(fd, buf, argv[4]);
-	else if (!strncmp(path, "io_uring", 8) || !strncmp(path, "uring-cmd", 9))
+	else if (!strcmp(path, "io_uring") || !strcmp(path, "uring-cmd") ||
+		 !strcmp(path, "io_uring-fixed") || !strcmp(path, "uring-cmd-fixed"))
 		uring_writes(fd, buf, argv[4]);
 	else {
 		fprintf(stderr, "p2pmem-stopped: no path %s\n", path);

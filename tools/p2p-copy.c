@@ -164,7 +164,9 @@ static char *map_buffer(size_t len)
 	fd = open(file, O_RDWR);
 	if (fd < 0)
 		die(2, "%s: %s%s", file, strerror(errno),
-		    errno == ENOENT ? " (no such provider; tools/bin/p2pmem-info lists them)" : "");
+		    errno == ENOENT ? " (no such provider; tools/bin/p2pmem-info lists them)" :
+		    errno == EAGAIN ? " (the controller is not live, e.g. resetting: retry, or map "
+				      "its p2pmem/allocate, which stays open across resets)" : "");
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (buf == MAP_FAILED) {
 		int e = errno;

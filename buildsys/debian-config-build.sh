@@ -1,17 +1,19 @@
 #!/bin/bash
 # Compile what the series touches with Debian's own 6.1 configuration (package
 # linux-config-6.1, config.amd64_none_amd64), once with CONFIG_PCI_P2PDMA=y as a P2P host
-# needs it and once as Debian ships it, without. The test bed's kernels are small: what
-# Debian has and they lack (the other IOMMU drivers, NVMe over fabrics and the NVMe target,
-# RDMA, ...) compiles here. A full Debian build takes hours on two cores; these are the
-# places where the series changes code, so they are what breaks first:
-#   p2p:   the directories of every .c file the series changes or adds (mm/ block/ lib/
-#          drivers/iommu/ drivers/pci/ drivers/nvme/, the NVMe target too) and the other
-#          users of <linux/pci-p2pdma.h> (RDMA's rw.c, amdgpu);
-#   nop2p: where P2PDMA=n changes what is compiled: block/, drivers/pci/ and drivers/nvme/
-#          (as directories: blk-p2pdma.o and p2pdma.o are not built then), the series'
-#          other .c files and those users; elsewhere the series' headers give the same
-#          stubs as the base.
+# needs it and once as Debian ships it, without. The test bed's debug kernel is Debian's
+# configuration already, trimmed to the test bed's hardware: what Debian builds in, it builds
+# too. What it drops are Debian's other modules, and of those the series' code and its users
+# compile here (a full Debian build takes hours on two cores):
+#   p2p:   every .c file the series changes or adds (md and dm are modules), the other
+#          users of <linux/pci-p2pdma.h> (RDMA's rw.c, amdgpu, ...) and the directories of
+#          the drivers' headers it changes, whole: drivers/md/ (md.h: raid10, raid5,
+#          dm-raid, ...) and drivers/nvme/ (NVMe over fabrics, RDMA, TCP, FC, the target);
+#   nop2p: the same files but for the objects that P2PDMA=n does not build
+#          (obj-$(CONFIG_PCI_P2PDMA) in their Makefile: p2pdma.o, blk-p2pdma.o), and
+#          drivers/nvme/.
+# Whole directories (mm/ block/ lib/ io_uring/ drivers/iommu/ drivers/md/ drivers/pci/: 673
+# files) took 11 min of a cold CI run, and their built-in files are the debug kernel's.
 # A compiler warning in a file the series touches fails the build.
 #   buildsys/debian-config-build.sh [p2p|nop2p]...    (default: both)
 set -euo pipefail
@@ -21,16 +23,29 @@ debian_config=${DEBIAN_CONFIG:-/usr/src/linux-config-6.1/config.amd64_none_amd64
 [[ -f $debian_config ]] || die "no $debian_config: apt-get install linux-config-6.1 (make deps does)"
 [[ -d $tree/.git ]] || die "no kernel tree in $tree: run 'make kernel-tree' first"
 mapfile -t touched < <(git -C "$tree" diff --name-only base HEAD; own_kernel_files)
-mapfile -t c_files < <(printf '%s\n' "${touched[@]}" | grep '\.c$' | sort -u)
-mapfile -t dirs < <(printf '%s\n' "${c_files[@]}" | xargs -n1 dirname |
+# The series' .c files and the other users of <linux/pci-p2pdma.h>, as objects; with
+# P2PDMA=n, those that Kconfig still builds. (Named objects are built even when Kconfig
+# leaves them out, so these are files that Debian's configuration builds.)
+mapfile -t c_files < <({
+	printf '%s\n' "${touched[@]}" | grep '\.c$'
+	git -C "$tree" grep -l 'linux/pci-p2pdma\.h' -- '*.c'
+} | grep -v '^drivers/nvme/' | sort -u)
+objs() {
+	local c o
+	for c in "${c_files[@]}"; do
+		o=$(basename "${c%.c}.o")
+		[[ $1 == nop2p ]] && grep -qE "CONFIG_PCI_P2PDMA\).*[[:space:]]$o\b" \
+			"$tree/$(dirname "$c")/Makefile" && continue
+		echo "${c%.c}.o"
+	done
+}
+# The directories of the drivers' headers that the series changes (drivers/md/: md.h is
+# raid10's, raid5's, dm-raid's, ...), whole: Kconfig decides what they build.
+mapfile -t dirs < <(printf '%s\n' "${touched[@]}" | grep '^drivers/.*\.h$' | xargs -n1 dirname |
 	sed -e 's|^drivers/nvme/.*|drivers/nvme|' -e 's|$|/|' | sort -u)
-mapfile -t users < <(git -C "$tree" grep -l 'linux/pci-p2pdma\.h' -- '*.c' |
-	grep -v -e '^drivers/nvme/' -e '^drivers/pci/' | sed 's/\.c$/.o/')
 declare -A targets=(
-	[p2p]="${dirs[*]} ${users[*]}"
-	[nop2p]="$(printf '%s\n' "${c_files[@]}" |
-		grep -v -e '^drivers/nvme/' -e '^drivers/pci/' -e '^block/' |
-		sed 's/\.c$/.o/' | tr '\n' ' ')block/ drivers/pci/ drivers/nvme/ ${users[*]}"
+	[p2p]="$(objs p2p | tr '\n' ' ')${dirs[*]}"
+	[nop2p]="$(objs nop2p | tr '\n' ' ')drivers/nvme/"
 )
 variants=("$@")
 ((${#variants[@]})) || variants=(p2p nop2p)
@@ -44,7 +59,9 @@ for v in "${variants[@]}"; do
 	obj=$build/obj-debian-$v
 	mkdir -p "$obj"
 	kmake=(make -C "$tree" O="$obj" ARCH=x86_64 -j"$(nproc)")
-	[[ -x /usr/bin/ccache ]] && kmake+=(CC="ccache gcc" HOSTCC="ccache gcc")
+	# CCACHE_BASEDIR: hits across clones of this repo, as in kernel-build.sh.
+	[[ -x /usr/bin/ccache ]] && kmake+=(CC="ccache gcc" HOSTCC="ccache gcc") &&
+		export CCACHE_BASEDIR=$top
 	if [[ ! -f $obj/.config || $debian_config -nt $obj/.config ]]; then
 		xz -dc "$debian_config" >"$obj/.config"
 		# No BTF: only the link needs pahole, and these are objects.

@@ -12,6 +12,9 @@ export_to() {
 	mkdir -p "$dir"
 	git -C "$tree" format-patch -q --zero-commit --no-signature --no-numbered \
 		-o "$dir" base..HEAD
+	# One Subject line, as a commit's subject is: format-patch folds long ones, and then
+	# grep for a subject misses its patch (git am unfolds them again).
+	sed -i -e '/^Subject: /{:a' -e 'N;s/\n\( .*\)$/\1/;ta' -e 'P;D}' "$dir"/*.patch 2>/dev/null || true
 	(cd "$dir" && ls -1 -- *.patch 2>/dev/null || true) >"$dir/series"
 }
 

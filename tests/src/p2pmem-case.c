@@ -963,6 +963,37 @@ static int c_pool_zeroed(void)
 }
 
 /*
+ * Map all of the pool, fill it, unmap it and map all of it again at once:
+ * the worker that clears freed p2pmem cannot have got far by then, so mmap()
+ * must clear what it lacks itself. Every byte must read zero, and the pool
+ * must map as whole as before (dirty memory is no reason for ENOMEM).
+ */
+static int c_remap_dirty(void)
+{
+	struct user_range r[64];
+	size_t before = 0, after = 0;
+	int n = map_all(r, 64);
+
+	if (!n)
+		return ENOMEM;
+	for (int i = 0; i < n; i++) {
+		memset(r[i].p, 0x5a, r[i].len);
+		before += r[i].len;
+	}
+	/* All at once: the thread must not get a head start on the first. */
+	for (int i = 0; i < n; i++)
+		munmap(r[i].p, r[i].len);
+	n = map_all(r, 64);
+	for (int i = 0; i < n; i++) {
+		after += r[i].len;
+		for (size_t j = 0; j < r[i].len; j++)
+			if (r[i].p[j])
+				return EILSEQ;
+	}
+	return after == before ? 0 : ENOMEM;
+}
+
+/*
  * One worker of free-race: map 1-4 pages, check that they are zeroed, stamp
  * them with a token of our own, then either check the token and munmap, or
  * start an O_DIRECT read into the pages with io_uring and munmap before it
@@ -1259,6 +1290,7 @@ static const struct {
 	{ "hold-maps", c_hold_maps },
 	{ "sq-apart", c_sq_apart },
 	{ "pool-zeroed", c_pool_zeroed },
+	{ "remap-dirty", c_remap_dirty },
 	{ "free-race", c_free_race },
 	{ "stale-fd", c_stale_fd },
 	{ "pte-cache", c_pte_cache },

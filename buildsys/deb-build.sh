@@ -23,7 +23,7 @@ debian) localversion=-cmb-p2p ;;
 testbed) localversion=-cmb-p2p-testbed ;;
 *) die "variant '$variant': debian or testbed" ;;
 esac
-[[ -d $tree/.git ]] || die "no kernel tree in $tree: run 'make kernel-tree' first"
+[[ -e $tree/.git ]] || die "no kernel tree in $tree: run 'make kernel-tree' first"
 obj=$build/obj-deb-$variant
 out=$build/deb/$variant
 mkdir -p "$obj" "$out"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * p2pmem-info: list the PCI p2pmem providers of this machine (sysfs p2pmem/size, available,
- * published) and, for NVMe controllers, decode their CMB registers (CAP.CMBS, CMBLOC, CMBSZ)
- * as read from BAR0, the way nvme-cli's show-regs does.
+ * published, and the counters of userspace's use where the kernel has them) and, for NVMe
+ * controllers, decode their CMB registers (CAP.CMBS, CMBLOC, CMBSZ) as read from BAR0, the
+ * way nvme-cli's show-regs does.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -123,6 +124,29 @@ static void print_nvme_cmb(const char *pcidir)
 	       cmbsz & 8 ? " RDS" : "", cmbsz & 16 ? " WDS" : "");
 }
 
+/*
+ * The counters of user p2pmem (kernels with this series: sysfs p2pmem/mapped and on, see
+ * Documentation/ABI/testing/sysfs-bus-pci); nothing when the kernel has none.
+ */
+static void print_counters(const char *p2pdir)
+{
+	static const char *const names[] = {
+		"mapped", "mapped_max", "mappings", "pinned", "refused_nomem",
+		"refused_unpublished", "refused_revoked", "revocations", "last_revocation_wait_us",
+	};
+	unsigned long long v[sizeof(names) / sizeof(names[0])];
+	char b[4][32];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (read_u64(p2pdir, names[i], &v[i]))
+			return;
+	printf("  use     : mapped %s (at most %s) in %llu mappings, pinned by I/O %s\n",
+	       size_str(v[0], b[0], sizeof(b[0])), size_str(v[1], b[1], sizeof(b[1])), v[2],
+	       size_str(v[3], b[2], sizeof(b[2])));
+	printf("  refused : no memory %llu, unpublished %llu, revoked %llu\n", v[4], v[5], v[6]);
+	printf("  revoked : %llu times, the last wait %llu us\n", v[7], v[8]);
+}
+
 static int print_provider(const char *bdf)
 {
 	unsigned long long size, avail, published, class = 0;
@@ -146,6 +170,7 @@ static int print_provider(const char *bdf)
 	       size_str(size, sbuf, sizeof(sbuf)), size_str(avail, abuf, sizeof(abuf)),
 	       published ? "yes" : "no");
 	printf("  bytes   : size %llu, available %llu\n", size, avail);
+	print_counters(p2pdir);
 	if (class == NVME_PCI_CLASS)
 		print_nvme_cmb(pcidir);
 	return 0;

@@ -6,7 +6,7 @@ all: $(addprefix bin/,$(progs))
 
 bin/%: %.c
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(EXTRA_SRCS) $(LDLIBS)
 
 clean:
 	rm -rf bin

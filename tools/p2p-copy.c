@@ -6,6 +6,9 @@
  *
  * The buffer comes from an mmap() of /dev/nvmeX or of a PCI device's
  * p2pmem/allocate file; with --dram it is ordinary memory, for comparison.
+ * Before any I/O, the kernel's p2pdma_providers answer for every PCI function
+ * under SRC and DST (the paths of a multipath head, the members of a volume)
+ * must not be "none".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,18 +30,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reach.h"
+
 enum engine { ENGINE_PSYNC, ENGINE_IO_URING };
 
 static struct options {
 	const char *src, *dst, *p2pmem;
 	char p2pmem_path[512];
-	bool dram, verify, fixed;
+	bool dram, verify, fixed, reach_check;
 	uint64_t size, src_off, dst_off;
 	size_t chunk;
 	unsigned int qd, threads;
 	enum engine engine;
 } opt = {
 	.verify = true,
+	.reach_check = true,
 	.chunk = 64 << 10,
 	.qd = 1,
 	.threads = 1,
@@ -75,6 +81,8 @@ static void usage(FILE *f)
 		"                         --qd > 1 or --fixed)\n"
 		"      --fixed            io_uring: register the buffer (READ_FIXED, WRITE_FIXED)\n"
 		"      --no-verify        skip hashing both ranges afterwards\n"
+		"      --no-reach-check   copy even if the kernel says that a device under SRC\n"
+		"                         or DST cannot reach the p2pmem (to see the I/O fail)\n"
 		"  -h, --help             this text\n"
 		"Sizes take K, M, G suffixes (powers of 1024). The buffer needs\n"
 		"threads x qd x chunk bytes of p2pmem. Exit status: 0 when copied and verified,\n"
@@ -182,6 +190,36 @@ static char *map_buffer(size_t len)
 	}
 	close(fd);
 	return buf;
+}
+
+/*
+ * Refuse before any I/O if the kernel says that a PCI function under SRC or DST cannot do
+ * DMA to the provider's memory: the copy would fail with EREMOTEIO when it reaches it.
+ */
+static void check_reach(void)
+{
+	const char *devs[] = { opt.src, opt.dst };
+	struct reach r[64];
+	char prov[64];
+	int n, bad = 0;
+
+	if (reach_provider_bdf(opt.p2pmem, prov, sizeof(prov)))
+		return;		/* map_buffer() names the problem */
+	for (int i = 0; i < 2; i++) {
+		n = reach_walk(devs[i], prov, r, 64);
+		for (int j = 0; j < n && j < 64; j++) {
+			if (strcmp(r[j].path, "none"))
+				continue;
+			fprintf(stderr, "p2p-copy: %s cannot do DMA to the p2pmem of %s: %s%s%s: %s\n",
+				devs[i], prov, r[j].leaf, r[j].bdf[0] ? " on " : "", r[j].bdf,
+				r[j].reasons);
+			bad = 1;
+		}
+	}
+	if (bad)
+		die(2, "refused before any I/O (see p2pdma_providers in "
+		    "Documentation/ABI/testing/sysfs-bus-pci); use --dram, put the devices and the "
+		    "provider behind one PCIe switch, or --no-reach-check to try anyway");
 }
 
 static void fail(struct worker *w, const char *op, uint64_t off, int err)
@@ -370,7 +408,7 @@ static int verify(int src_fd, int dst_fd)
 
 static void parse_args(int argc, char **argv)
 {
-	enum { O_DRAM = 256, O_SRC_OFF, O_DST_OFF, O_NO_VERIFY, O_FIXED };
+	enum { O_DRAM = 256, O_SRC_OFF, O_DST_OFF, O_NO_VERIFY, O_FIXED, O_NO_REACH };
 	static const struct option longopts[] = {
 		{ "src", required_argument, NULL, 's' },
 		{ "dst", required_argument, NULL, 'd' },
@@ -385,6 +423,7 @@ static void parse_args(int argc, char **argv)
 		{ "engine", required_argument, NULL, 'e' },
 		{ "no-verify", no_argument, NULL, O_NO_VERIFY },
 		{ "fixed", no_argument, NULL, O_FIXED },
+		{ "no-reach-check", no_argument, NULL, O_NO_REACH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -401,6 +440,7 @@ static void parse_args(int argc, char **argv)
 		case O_DRAM: opt.dram = true; break;
 		case O_NO_VERIFY: opt.verify = false; break;
 		case O_FIXED: opt.fixed = true; break;
+		case O_NO_REACH: opt.reach_check = false; break;
 		case 'h': usage(stdout); exit(0);
 		case 'n': case O_SRC_OFF: case O_DST_OFF: case 'c': case 'q': case 't':
 			if (parse_size(optarg, &v))
@@ -482,6 +522,8 @@ int main(int argc, char **argv)
 		die(2, "--size %" PRIu64 " runs past the end of %s", opt.size,
 		    opt.src_off + opt.size > src_size ? opt.src : opt.dst);
 
+	if (!opt.dram && opt.reach_check)
+		check_reach();
 	per_thread = opt.qd * opt.chunk;
 	buf = map_buffer(per_thread * opt.threads);
 	printf("p2p-copy: %s -> %s through %s, %" PRIu64 " bytes, chunk %zu, qd %u, %u thread(s), %s\n",

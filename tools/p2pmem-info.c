@@ -3,7 +3,9 @@
  * p2pmem-info: list the PCI p2pmem providers of this machine (sysfs p2pmem/size, available,
  * published, and the counters of userspace's use where the kernel has them) and, for NVMe
  * controllers, decode their CMB registers (CAP.CMBS, CMBLOC, CMBSZ) as read from BAR0, the
- * way nvme-cli's show-regs does.
+ * way nvme-cli's show-regs does. For each provider it lists which PCI functions reach its
+ * memory, and how, as the kernel answers in their p2pdma_providers files; with --reach DEV,
+ * it answers that for the PCI functions under a block device.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +18,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "reach.h"
 
 #define PCI_DEVICES "/sys/bus/pci/devices"
 #define NVME_REG_CAP 0x00
@@ -147,6 +151,35 @@ static void print_counters(const char *p2pdir)
 	printf("  revoked : %llu times, the last wait %llu us\n", v[7], v[8]);
 }
 
+static int not_dot(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+/* Every PCI function's answer for this provider, in PCI address order. */
+static void print_reach_table(const char *provider)
+{
+	char pcidir[PATH_MAX], ctrl[64];
+	struct dirent **de;
+	const char *name;
+	int n, shown = 0;
+	struct reach r;
+
+	n = scandir(PCI_DEVICES, &de, not_dot, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (!reach_lookup(de[i]->d_name, provider, &r)) {
+			if (!shown++)
+				printf("  reach   : PCI function, path, distance, why (p2pdma_providers)\n");
+			name = join(pcidir, PCI_DEVICES, de[i]->d_name) ?
+			       nvme_ctrl_name(pcidir, ctrl, sizeof(ctrl)) : NULL;
+			printf("    %s %-7s %-11s %2d %s\n", r.bdf, name ? name : "-", r.path,
+			       r.distance, r.reasons);
+		}
+		free(de[i]);
+	}
+	free(n > 0 ? de : NULL);
+}
+
 static int print_provider(const char *bdf)
 {
 	unsigned long long size, avail, published, class = 0;
@@ -173,35 +206,64 @@ static int print_provider(const char *bdf)
 	print_counters(p2pdir);
 	if (class == NVME_PCI_CLASS)
 		print_nvme_cmb(pcidir);
+	print_reach_table(bdf);
 	return 0;
+}
+
+/* --reach DEV: the answer for each PCI function under DEV; 1 if one cannot reach. */
+static int print_dev_reach(const char *dev, const char *provider)
+{
+	struct reach r[64];
+	int n, bad = 0;
+
+	n = reach_walk(dev, provider, r, 64);
+	if (n < 0) {
+		fprintf(stderr, "p2pmem-info: %s: %s\n", dev, strerror(errno));
+		return 2;
+	}
+	printf("%s and the p2pmem of %s:\n", dev, provider);
+	for (int i = 0; i < n && i < 64; i++) {
+		printf("  %s %s %s %d %s\n", r[i].leaf, r[i].bdf[0] ? r[i].bdf : "-", r[i].path,
+		       r[i].distance, r[i].reasons);
+		bad |= !strcmp(r[i].path, "none");
+	}
+	return bad;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: p2pmem-info [-d BDF]\n"
-		"List PCI p2pmem providers (sysfs p2pmem/) and decode NVMe CMB registers.\n"
+		"usage: p2pmem-info [-d BDF] [-r DEV]\n"
+		"List PCI p2pmem providers (sysfs p2pmem/), decode NVMe CMB registers, and show\n"
+		"which PCI functions reach each provider's memory.\n"
 		"  -d, --device BDF   only this PCI device, e.g. 0000:03:00.0 (default: all)\n"
+		"  -r, --reach DEV    instead: can the PCI functions under block device DEV\n"
+		"                     (a multipath head, an md or dm volume) reach the provider(s)?\n"
 		"  -h, --help         this text\n"
-		"Exit status: 0 when at least one provider was listed, 1 when none, 2 on bad usage.\n");
+		"Exit status: 0 when at least one provider was listed (with --reach: when every\n"
+		"function under DEV reaches it), 1 when none (does not), 2 on bad usage.\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "device", required_argument, NULL, 'd' },
+		{ "reach", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *only = NULL;
+	const char *only = NULL, *reach_dev = NULL;
+	int c, found = 0, rc = 0;
 	struct dirent *de;
-	int c, found = 0;
 	DIR *d;
 
-	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			only = optarg;
+			break;
+		case 'r':
+			reach_dev = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -216,6 +278,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (reach_dev && only)
+		return print_dev_reach(reach_dev, only);
 	if (only) {
 		if (print_provider(only)) {
 			fprintf(stderr, "p2pmem-info: %s is not a p2pmem provider (no %s/%s/p2pmem)\n",
@@ -229,14 +293,27 @@ int main(int argc, char **argv)
 		perror("p2pmem-info: " PCI_DEVICES);
 		return 1;
 	}
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && !print_provider(de->d_name))
+	while ((de = readdir(d))) {
+		char p2pdir[PATH_MAX];
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (reach_dev) {
+			snprintf(p2pdir, sizeof(p2pdir), PCI_DEVICES "/%s/p2pmem", de->d_name);
+			if (access(p2pdir, F_OK))
+				continue;
 			found++;
+			c = print_dev_reach(reach_dev, de->d_name);
+			rc = c > rc ? c : rc;
+		} else if (!print_provider(de->d_name)) {
+			found++;
+		}
+	}
 	closedir(d);
 	if (!found) {
 		fprintf(stderr,
 			"p2pmem-info: no p2pmem providers (kernel without CONFIG_PCI_P2PDMA, or no device with a CMB)\n");
 		return 1;
 	}
-	return 0;
+	return rc;
 }

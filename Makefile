@@ -9,7 +9,7 @@ BUILD ?= build
 kernel_debug := $(BUILD)/obj-debug/arch/x86/boot/bzImage
 kernel_bench := $(BUILD)/obj-bench/arch/x86/boot/bzImage
 
-.PHONY: all deps kernel-tree kernel kernel-bench kernel-nop2p debian-config deb deb-boot tools demo check check-runner \
+.PHONY: all deps kernel-tree kernel kernel-bench kernel-nop2p debian-config deb deb-boot tools nvme-cli demo check check-runner \
 	series-check test soak vm \
 	bench export-patches check-exported clean distclean
 
@@ -52,13 +52,17 @@ tools: deps
 	@$(MAKE) -s -C tests/src
 	@$(MAKE) -s -C bench/src
 
+# Debian 12's nvme-cli with our `nvme cmb` command (tools/nvme-cli/), as build/nvme-cli/nvme.
+nvme-cli:
+	@buildsys/nvme-cli-build.sh
+
 demo: kernel tools
 	@testbed/vm-run -t 900 -- testbed/demo
 
 # The README's test command: the runner must be able to fail before its passes mean anything;
 # the series must apply, be checkpatch/sparse clean and bisectable; then the tests, on the debug
 # kernel and (nvme/037) on the kernel without P2PDMA; Debian's configuration must compile it.
-check: kernel kernel-nop2p tools series-check debian-config
+check: kernel kernel-nop2p tools nvme-cli series-check debian-config
 	@tests/check-runner
 	@tests/run $(TESTS)
 
@@ -72,7 +76,7 @@ check-runner: kernel
 	@tests/check-runner
 
 # Only the tests: make test TESTS=nvme/001
-test: kernel tools
+test: kernel tools nvme-cli
 	@tests/run $(TESTS)
 
 # The long soak (tests/soak): random maps, forks, verified copies, unbinds and resets in the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install the Debian packages a make target needs, quietly when they are there already.
-# Usage: buildsys/install-deps.sh GROUP...   (groups: kernel vm tools bench series deb)
+# Usage: buildsys/install-deps.sh GROUP...   (groups: kernel vm tools bench series deb nvme-cli)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -11,6 +11,7 @@ declare -A group=(
 	[bench]="python3-matplotlib"
 	[series]="sparse python3-ply python3-git"
 	[deb]="dpkg-dev fakeroot debhelper lsb-release"
+	[nvme-cli]="dpkg-dev patch meson ninja-build pkg-config libnvme-dev libjson-c-dev libssl-dev libdbus-1-dev zlib1g-dev"
 )
 
 want=()

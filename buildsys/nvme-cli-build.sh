@@ -25,8 +25,9 @@ if [[ ! -f $src/.cmb-p2p-$stamp ]]; then
 			"Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" |
 			$sudo tee /etc/apt/sources.list.d/cmb-p2p-deb-src.sources >/dev/null
 		$sudo apt-get update -qq
-		(cd "$out" && apt-get source --download-only -qq "nvme-cli=$version") >/dev/null ||
-			die "apt-get source nvme-cli=$version failed: check network access to deb.debian.org"
+		(cd "$out" && apt-get source --download-only -qq "nvme-cli=$version") \
+			>"$out/apt-source.log" 2>&1 || { cat "$out/apt-source.log"
+			die "apt-get source nvme-cli=$version failed: check network access to deb.debian.org"; }
 	fi
 	say "unpacking nvme-cli $version and applying ${#patches[@]} patch(es) from tools/nvme-cli/"
 	rm -rf "$src"
